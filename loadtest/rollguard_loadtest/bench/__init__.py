@@ -1,0 +1,1 @@
+"""`make bench-api`: latency, throughput and SQL per request of the API's key endpoints."""

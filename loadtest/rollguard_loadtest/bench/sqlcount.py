@@ -1,0 +1,39 @@
+"""SQL statements per request, counted by PostgreSQL itself with pg_stat_statements.
+
+Only statements count (`track_utility = off`): BEGIN, COMMIT and SET are
+transaction plumbing, not the query shape an endpoint is designed around.
+"""
+
+from __future__ import annotations
+
+import psycopg
+
+from localdb import LocalPostgres
+
+
+def enable(server: LocalPostgres) -> None:
+    """Preload pg_stat_statements (a restart) and create the extension in the maintenance database."""
+    with psycopg.connect(server.url(), autocommit=True) as conn:
+        conn.execute("ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'")
+        conn.execute("ALTER SYSTEM SET pg_stat_statements.track_utility = off")
+        conn.execute("ALTER SYSTEM SET pg_stat_statements.max = 10000")
+    server.stop()
+    server.start()
+    with psycopg.connect(server.url(), autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+
+
+def reset(admin_url: str) -> None:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute("SELECT pg_stat_statements_reset()")
+
+
+def statements(admin_url: str, database: str) -> int:
+    """Statements executed in `database` since the last reset."""
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT coalesce(sum(s.calls), 0) FROM pg_stat_statements s "
+            "JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = %s",
+            (database,),
+        ).fetchone()
+    return int(row[0]) if row else 0

@@ -1,0 +1,46 @@
+# Load tests: the Locust suite against a running API, and the API benchmark.
+
+LOADTEST_HOST ?= http://127.0.0.1:8000
+LOADTEST_USERS ?= 5
+LOADTEST_SPAWN_RATE ?= 5
+LOADTEST_RUN_TIME ?= 30s
+# One API token per tenant, comma-separated; else the seed_demo JSON in LOADTEST_TOKENS_FILE.
+LOADTEST_TOKENS ?=
+LOADTEST_TOKENS_FILE ?= .local/seed.json
+LOADTEST_RESULTS := $(RESULTS)/loadtest
+
+BENCH_CLAIMS ?= 100000
+BENCH_USERS ?= 20
+BENCH_RUN_TIME ?= 60s
+
+.PHONY: loadtest bench-api loadtest-lint
+
+loadtest: $(VENV)/.synced ## Locust headless against `make run` (LOADTEST_HOST/_USERS/_RUN_TIME/_TOKENS); reports in results/loadtest/
+	@mkdir -p $(LOADTEST_RESULTS) && rm -f $(LOADTEST_RESULTS)/summary.json
+	@if [ -z "$(LOADTEST_TOKENS)$$ROLLGUARD_API_TOKENS" ] && [ ! -s '$(LOADTEST_TOKENS_FILE)' ] && [ -n "$$DATABASE_URL" ]; then \
+		echo "no tokens yet: seeding the demo tenants of $$DATABASE_URL into $(LOADTEST_TOKENS_FILE)"; \
+		mkdir -p '$(dir $(LOADTEST_TOKENS_FILE))'; \
+		(cd service && ../$(BIN)/python manage.py seed_demo) > '$(LOADTEST_TOKENS_FILE)'; \
+	fi
+	@echo "locust: $(LOADTEST_USERS) users for $(LOADTEST_RUN_TIME) against $(LOADTEST_HOST)"
+	@status=0; \
+	$(if $(LOADTEST_TOKENS),ROLLGUARD_API_TOKENS='$(LOADTEST_TOKENS)') ROLLGUARD_RESULTS_DIR=$(LOADTEST_RESULTS) \
+	$(BIN)/locust -f loadtest/locustfile.py --headless --only-summary \
+		--users $(LOADTEST_USERS) --spawn-rate $(LOADTEST_SPAWN_RATE) --run-time $(LOADTEST_RUN_TIME) \
+		--host $(LOADTEST_HOST) --tokens-file '$(LOADTEST_TOKENS_FILE)' \
+		--csv $(LOADTEST_RESULTS)/locust --html $(LOADTEST_RESULTS)/report.html \
+		> $(LOADTEST_RESULTS)/locust.log 2>&1 || status=$$?; \
+	if [ -s $(LOADTEST_RESULTS)/summary.json ]; then \
+		$(BIN)/python -m rollguard_loadtest.report $(LOADTEST_RESULTS)/summary.json || true; \
+	else \
+		tail -n 25 $(LOADTEST_RESULTS)/locust.log; \
+	fi; \
+	echo; echo "reports: $(LOADTEST_RESULTS)/{summary.json,report.html,locust_stats.csv,locust.log}"; \
+	exit $$status
+
+bench-api: $(VENV)/.synced ## p50/p95/req/s and SQL per request of key endpoints on BENCH_CLAIMS claims; results/bench-api/
+	$(BIN)/python -m rollguard_loadtest.bench --claims $(BENCH_CLAIMS) --users $(BENCH_USERS) \
+		--run-time $(BENCH_RUN_TIME) --results $(RESULTS)/bench-api
+
+loadtest-lint: $(VENV)/.synced ## hadolint the load-test image recipe
+	$(BIN)/hadolint loadtest/Dockerfile

@@ -1,0 +1,399 @@
+"""KMock's Kubernetes emulator with the API-server semantics an operator relies on.
+
+`kmock.KubernetesEmulator` stores objects and streams their changes. A real API
+server also keeps `metadata.generation` (bumped by spec changes only),
+`resourceVersion`, `uid` and `creationTimestamp`; filters lists and watches by
+label and field selectors; separates the `status` subresource from the main
+resource; resumes watches from a resourceVersion (or answers 410 Gone); refuses
+stale writes with 409; and garbage-collects the children of a deleted owner.
+This subclass adds all of that, plus scripted faults for tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import copy
+import datetime
+import secrets
+import uuid
+from collections.abc import AsyncIterator, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import attrs
+import jsonpatch
+import kmock
+from kmock._internal import dicts, enums, rendering
+
+from rollguard.emulator.faults import Fault
+from rollguard.emulator.selectors import Predicate, field_selector, label_selector
+
+Key = tuple[kmock.resource, str | None, str]
+_CLOSE = None  # the sentinel that ends one watch stream
+
+
+def _now() -> str:
+    return datetime.datetime.now(tz=datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _conflict(message: str) -> kmock.KubernetesError:
+    return kmock.KubernetesError(status=409, reason="Conflict", message=message, details={})
+
+
+@dataclass
+class _Watch:
+    resource: kmock.resource
+    namespace: str | None
+    matches: Predicate
+    queue: asyncio.Queue[dict[str, Any] | None] = field(default_factory=asyncio.Queue)
+
+
+@attrs.define(kw_only=True)
+class RollguardEmulator(kmock.KubernetesEmulator):
+    """The emulator as an API server: `async with RollguardEmulator() as api, kmock.Server(api) as srv`."""
+
+    history_limit: int = 4
+    event_log_limit: int = 5000
+    request_log_limit: int = 1000
+
+    _resource_version: int = attrs.field(default=0, init=False)
+    _write_lock: asyncio.Lock = attrs.field(factory=asyncio.Lock, init=False)
+    _event_log: collections.deque[tuple[int, kmock.resource, dict[str, Any]]] = attrs.field(init=False)
+    _log_floor: int = attrs.field(default=0, init=False)
+    _watches: list[_Watch] = attrs.field(factory=list, init=False)
+    _faults: list[Fault] = attrs.field(factory=list, init=False)
+    # How many times each (plural, namespace, name) was created: get-or-create must keep this at 1.
+    created: collections.Counter[tuple[str, str | None, str]] = attrs.field(
+        factory=collections.Counter, init=False
+    )
+
+    def __attrs_post_init__(self) -> None:
+        super().__attrs_post_init__()
+        self._event_log = collections.deque()
+        self.resources.load_bundled()
+
+    # -- configuration -------------------------------------------------------
+
+    def register_crd(self, crd: Mapping[str, Any]) -> None:
+        """Serve a CustomResourceDefinition's resource, with its status subresource if declared."""
+        spec = crd["spec"]
+        names = spec["names"]
+        for version in spec["versions"]:
+            self.resources[f"{spec['group']}/{version['name']}/{names['plural']}"] = kmock.ResourceInfo(
+                namespaced=spec.get("scope", "Namespaced") == "Namespaced",
+                kind=names["kind"],
+                singular=names.get("singular", names["kind"].lower()),
+                verbs={"create", "delete", "get", "list", "patch", "update", "watch"},
+                shortnames=set(names.get("shortNames", [])),
+                categories=set(names.get("categories", [])),
+                subresources={"status"} if "status" in version.get("subresources", {}) else set(),
+            )
+
+    def register_crds(self, crds: Iterable[Mapping[str, Any]]) -> None:
+        for crd in crds:
+            self.register_crd(crd)
+
+    def inject_fault(
+        self,
+        status: int,
+        *,
+        action: str | None = None,
+        plural: str | None = None,
+        subresource: str | None = None,
+        times: int = 1,
+    ) -> Fault:
+        """Answer the next `times` matching requests with HTTP `status` (actions: LIST, UPDATE, ...)."""
+        fault = Fault(status=status, action=action, plural=plural, subresource=subresource, times=times)
+        self._faults.append(fault)
+        return fault
+
+    def drop_watches(self) -> int:
+        """Close every open watch stream, as a restarting API server or a broken proxy would."""
+        for watch in self._watches:
+            watch.queue.put_nowait(_CLOSE)
+        return len(self._watches)
+
+    def forget_events(self) -> None:
+        """Drop the event log, so that watches resumed from an old resourceVersion get 410 Gone."""
+        self._log_floor = self._resource_version
+        self._event_log.clear()
+
+    # -- reading state for tests and the sandbox -----------------------------
+
+    def read(self, plural_or_key: str, namespace: str | None, name: str) -> dict[str, Any] | None:
+        """The stored object, e.g. `read("apps/v1/deployments", "ns", "api")`, or None."""
+        key = (kmock.resource(plural_or_key), namespace, name)
+        if key not in self.objects or self.objects[key].deleted:
+            return None
+        return copy.deepcopy(self.objects[key].raw)
+
+    def read_all(self, plural_or_key: str, namespace: str | None = None) -> list[dict[str, Any]]:
+        wanted = kmock.resource(plural_or_key)
+        return [
+            copy.deepcopy(obj.raw)
+            for (res, ns, _), obj in self.objects.items()
+            if res == wanted and not obj.deleted and (namespace is None or ns == namespace)
+        ]
+
+    # -- request handling ----------------------------------------------------
+
+    async def _handle(self, request: rendering.Request) -> Any:
+        if len(self._requests) > self.request_log_limit:
+            del self._requests[: -self.request_log_limit // 2]
+        if request.resource is None or request.action is None:
+            return await super(kmock.KubernetesEmulator, self)._handle(request)
+        action = request.action.value
+        for fault in self._faults:
+            if fault.matches(action, request.resource.plural, request.subresource):
+                fault.hits += 1
+                raise kmock.KubernetesError(
+                    status=fault.status, reason=fault.reason, message="injected by the emulator", details={}
+                )
+        if request.action in (enums.action.CREATE, enums.action.UPDATE, enums.action.DELETE):
+            async with self._write_lock:
+                self._write(request)
+        # Skip KubernetesEmulator's own write logic (replaced above); keep its routing and reads.
+        return await super(kmock.KubernetesEmulator, self)._handle(request)
+
+    def _has_status(self, resource: kmock.resource) -> bool:
+        return resource in self.resources and "status" in self.resources[resource].subresources
+
+    def _next_version(self) -> str:
+        self._resource_version += 1
+        return str(self._resource_version)
+
+    def _write(self, request: rendering.Request) -> None:
+        assert request.resource is not None
+        if request.action == enums.action.CREATE:
+            self._create(request)
+        elif request.action == enums.action.UPDATE and request.name is not None:
+            self._update(request)
+        elif request.action == enums.action.DELETE and request.name is not None:
+            self._delete((request.resource, request.namespace, request.name))
+
+    def _create(self, request: rendering.Request) -> None:
+        assert request.resource is not None
+        body = copy.deepcopy(request.data or {})
+        meta = body.setdefault("metadata", {})
+        if not meta.get("name") and meta.get("generateName"):
+            meta["name"] = meta["generateName"] + secrets.token_hex(3)
+        namespace = request.namespace or meta.get("namespace")
+        key: Key = (request.resource, namespace, meta.get("name", ""))
+        if key in self.objects and not self.objects[key].deleted:
+            raise kmock.KubernetesError(
+                status=409, reason="AlreadyExists", message=f"{key[2]!r} already exists", details={}
+            )
+        if namespace is not None:
+            meta["namespace"] = namespace
+        meta.update(
+            uid=str(uuid.uuid4()),
+            resourceVersion=self._next_version(),
+            creationTimestamp=_now(),
+            generation=1,
+        )
+        if self._has_status(request.resource):
+            body.pop("status", None)
+        if key in self.objects:
+            self.objects[key].create(body)
+        else:
+            self.objects[key] = body
+        # Name the object in the request so that kmock's create response finds it.
+        object.__setattr__(request, "name", key[2])
+        object.__setattr__(request, "namespace", namespace)
+        self.created[(request.resource.plural or "", namespace, key[2])] += 1
+        self._publish(request.resource, "ADDED", body)
+
+    def _update(self, request: rendering.Request) -> None:
+        assert request.resource is not None
+        assert request.name is not None
+        key: Key = (request.resource, request.namespace, request.name)
+        if key not in self.objects or self.objects[key].deleted:
+            raise kmock.KubernetesObjectNotFoundError()
+        old = self.objects[key].raw
+        patch = request.data
+        if isinstance(patch, list):
+            try:
+                candidate = jsonpatch.apply_patch(copy.deepcopy(old), patch)
+            except jsonpatch.JsonPatchTestFailed as exc:
+                raise kmock.KubernetesError(
+                    status=422, reason="Invalid", message=str(exc), details={}
+                ) from exc
+        else:
+            wanted = (patch or {}).get("metadata", {}).get("resourceVersion")
+            if wanted is not None and wanted != old["metadata"].get("resourceVersion"):
+                raise _conflict(f"{request.name!r} was modified since resourceVersion {wanted}")
+            candidate = dict(dicts.patch_dict(copy.deepcopy(old), patch or {}))
+        new = self._apply_subresource_rules(request.resource, request.subresource, old, candidate)
+        if new == old:
+            return
+        new["metadata"]["resourceVersion"] = self._next_version()
+        self._store(key, new)
+        self._publish(request.resource, "MODIFIED", new)
+        if new["metadata"].get("deletionTimestamp") and not new["metadata"].get("finalizers"):
+            self._remove(key)
+
+    def _apply_subresource_rules(
+        self,
+        resource: kmock.resource,
+        subresource: str | None,
+        old: dict[str, Any],
+        candidate: dict[str, Any],
+    ) -> dict[str, Any]:
+        new = copy.deepcopy(old)
+        if subresource == "status":
+            if "status" in candidate:
+                new["status"] = candidate["status"]
+            else:
+                new.pop("status", None)
+            return new
+        new = candidate
+        if self._has_status(resource):
+            if "status" in old:
+                new["status"] = copy.deepcopy(old["status"])
+            else:
+                new.pop("status", None)
+        meta = new.setdefault("metadata", {})
+        for immutable in ("uid", "creationTimestamp", "name", "namespace", "deletionTimestamp", "generation"):
+            if immutable in old["metadata"]:
+                meta[immutable] = old["metadata"][immutable]
+            else:
+                meta.pop(immutable, None)
+        if new.get("spec") != old.get("spec"):
+            meta["generation"] = int(old["metadata"].get("generation", 1)) + 1
+        return new
+
+    def _store(self, key: Key, body: dict[str, Any]) -> None:
+        history = self.objects[key].history
+        history.append(body)
+        if len(history) > self.history_limit:
+            del history[: len(history) - self.history_limit]
+
+    def _delete(self, key: Key) -> None:
+        if key not in self.objects or self.objects[key].deleted:
+            raise kmock.KubernetesObjectNotFoundError()
+        current = self.objects[key].raw
+        if current["metadata"].get("finalizers"):
+            if not current["metadata"].get("deletionTimestamp"):
+                marked = copy.deepcopy(current)
+                marked["metadata"]["deletionTimestamp"] = _now()
+                marked["metadata"]["resourceVersion"] = self._next_version()
+                self._store(key, marked)
+                self._publish(key[0], "MODIFIED", marked)
+            return
+        self._remove(key)
+
+    def _remove(self, key: Key) -> None:
+        last = copy.deepcopy(self.objects[key].raw)
+        last["metadata"]["resourceVersion"] = self._next_version()
+        self._store(key, last)
+        self.objects[key].delete()
+        self._publish(key[0], "DELETED", last)
+        self._collect_children(last["metadata"].get("uid"))
+
+    def _collect_children(self, owner_uid: str | None) -> None:
+        """Background cascading deletion: the children of a deleted owner go too."""
+        if not owner_uid:
+            return
+        children = [
+            key
+            for key, obj in list(self.objects.items())
+            if not obj.deleted
+            and any(
+                ref.get("uid") == owner_uid for ref in obj.raw.get("metadata", {}).get("ownerReferences", [])
+            )
+        ]
+        for child in children:
+            if child in self.objects and not self.objects[child].deleted:
+                self._delete(child)
+
+    def _publish(self, resource: kmock.resource, kind: str, body: Mapping[str, Any]) -> None:
+        event = {"type": kind, "object": copy.deepcopy(dict(body))}
+        self._event_log.append((self._resource_version, resource, event))
+        while len(self._event_log) > self.event_log_limit:
+            self._log_floor = self._event_log.popleft()[0]
+        namespace = body.get("metadata", {}).get("namespace")
+        for watch in self._watches:
+            if watch.resource == resource and watch.namespace in (None, namespace) and watch.matches(body):
+                watch.queue.put_nowait(event)
+
+    # -- reads ---------------------------------------------------------------
+
+    def _selected(self, request: rendering.Request) -> Predicate:
+        try:
+            by_label = label_selector(request.params.get("labelSelector"))
+            by_field = field_selector(request.params.get("fieldSelector"))
+        except ValueError as exc:
+            raise kmock.KubernetesError(
+                status=400, reason="BadRequest", message=str(exc), details={}
+            ) from exc
+        return lambda obj: by_label(obj) and by_field(obj)
+
+    def _current(self, request: rendering.Request, matches: Predicate) -> list[dict[str, Any]]:
+        return [
+            obj.raw
+            for (res, ns, _), obj in self.objects.items()
+            if res == request.resource
+            and not obj.deleted
+            and (request.namespace is None or ns == request.namespace)
+            and matches(obj.raw)
+        ]
+
+    async def _serve_list(self, request: rendering.Request) -> rendering.Payload:
+        if request.resource not in self._get_resources():
+            raise kmock.KubernetesResourceNotFoundError()
+        matches = self._selected(request)
+        async with self._write_lock:
+            items = copy.deepcopy(self._current(request, matches))
+            version = str(self._resource_version)
+        return {"kind": "List", "apiVersion": "v1", "metadata": {"resourceVersion": version}, "items": items}
+
+    async def _serve_watch(self, request: rendering.Request) -> AsyncIterator[rendering.Payload]:
+        yield b""
+        assert request.resource is not None
+        matches = self._selected(request)
+        since = request.params.get("resourceVersion")
+        timeout = float(request.params["timeoutSeconds"]) if request.params.get("timeoutSeconds") else None
+        watch = _Watch(resource=request.resource, namespace=request.namespace, matches=matches)
+        async with self._write_lock:
+            backlog = self._backlog(request, matches, since)
+            self._watches.append(watch)
+        try:
+            for past in backlog:
+                yield past
+            if request.params.get("sendInitialEvents") == "true":
+                yield {
+                    "type": "BOOKMARK",
+                    "object": {"metadata": {"resourceVersion": str(self._resource_version)}},
+                }
+            async with asyncio.timeout(timeout):
+                while (change := await watch.queue.get()) is not _CLOSE:
+                    yield change
+        except TimeoutError:
+            return
+        finally:
+            self._watches.remove(watch)
+
+    def _backlog(
+        self, request: rendering.Request, matches: Predicate, since: str | None
+    ) -> list[dict[str, Any]]:
+        if since in (None, "", "0") or request.params.get("sendInitialEvents") == "true":
+            return [
+                {"type": "ADDED", "object": copy.deepcopy(obj)} for obj in self._current(request, matches)
+            ]
+        if int(since) < self._log_floor:
+            gone = {
+                "kind": "Status",
+                "code": 410,
+                "reason": "Expired",
+                "message": f"too old resource version: {since}",
+            }
+            return [{"type": "ERROR", "object": gone}]
+        return [
+            event
+            for version, resource, event in self._event_log
+            if version > int(since)
+            and resource == request.resource
+            and request.namespace in (None, event["object"].get("metadata", {}).get("namespace"))
+            and matches(event["object"])
+        ]

@@ -1,0 +1,195 @@
+"""The one module that talks to the Kubernetes API: get, list, get-or-create, patch, delete.
+
+Credentials come from kopf's login (a `kopf.ConnectionInfo`), so the adapter
+works wherever kopf does: in a pod with a service account, or with a
+kubeconfig pointing at a real cluster or at the local emulator over HTTP.
+"""
+
+from __future__ import annotations
+
+import base64
+import ssl
+import tempfile
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+import aiohttp
+
+_PLURALS = {
+    "ApiRelease": "apireleases",
+    "LoadTest": "loadtests",
+    "Deployment": "deployments",
+    "Job": "jobs",
+    "Pod": "pods",
+    "Service": "services",
+    "ConfigMap": "configmaps",
+    "Event": "events",
+}
+
+
+class ConnectionInfo(Protocol):
+    """The parts of `kopf.ConnectionInfo` the adapter uses."""
+
+    server: str
+    ca_path: Any
+    ca_data: Any
+    insecure: bool | None
+    scheme: str | None
+    token: str | None
+    username: str | None
+    password: str | None
+    certificate_path: Any
+    certificate_data: Any
+    private_key_path: Any
+    private_key_data: Any
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"HTTP {status}: {message}")
+        self.status = status
+
+
+class TransientApiError(ApiError):
+    """Worth retrying: conflicts, throttling, server errors and broken connections."""
+
+
+def plural_of(kind: str) -> str:
+    return _PLURALS.get(kind) or kind.lower() + "s"
+
+
+def _path(api_version: str, plural: str, namespace: str | None, name: str | None = None) -> str:
+    base = f"/api/{api_version}" if "/" not in api_version else f"/apis/{api_version}"
+    scope = f"/namespaces/{namespace}" if namespace else ""
+    return f"{base}{scope}/{plural}" + (f"/{name}" if name else "")
+
+
+def _data_file(data: str | bytes) -> str:
+    raw = data if isinstance(data, bytes) else base64.b64decode(data)
+    with tempfile.NamedTemporaryFile(delete=False, suffix=".pem") as handle:
+        handle.write(raw)
+    return handle.name
+
+
+def _ssl_context(info: ConnectionInfo) -> ssl.SSLContext | bool:
+    if info.insecure:
+        return False
+    context = ssl.create_default_context(cafile=str(info.ca_path) if info.ca_path else None)
+    if info.ca_data:
+        ca = info.ca_data if isinstance(info.ca_data, str) else info.ca_data.decode()
+        context.load_verify_locations(cadata=ca if "BEGIN" in ca else base64.b64decode(ca).decode())
+    cert = info.certificate_path or (_data_file(info.certificate_data) if info.certificate_data else None)
+    key = info.private_key_path or (_data_file(info.private_key_data) if info.private_key_data else None)
+    if cert:
+        context.load_cert_chain(str(cert), str(key) if key else None)
+    return context
+
+
+class KubeClient:
+    """A small async client; configure it with the connection kopf logged in with."""
+
+    def __init__(self, request_timeout: float = 30.0) -> None:
+        self._info: ConnectionInfo | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self._timeout = aiohttp.ClientTimeout(total=request_timeout)
+
+    async def configure(self, info: ConnectionInfo) -> None:
+        await self.close()
+        self._info = info
+
+    def _open(self) -> aiohttp.ClientSession:
+        if self._info is None:
+            raise RuntimeError("KubeClient used before kopf logged in")
+        if self._session is None or self._session.closed:
+            headers: dict[str, str] = {}
+            auth = None
+            if self._info.token:
+                headers["Authorization"] = f"{self._info.scheme or 'Bearer'} {self._info.token}"
+            elif self._info.username and self._info.password:
+                auth = aiohttp.BasicAuth(self._info.username, self._info.password)
+            ssl_option = _ssl_context(self._info) if self._info.server.startswith("https") else None
+            self._session = aiohttp.ClientSession(
+                base_url=self._info.server.rstrip("/") + "/",
+                headers=headers,
+                auth=auth,
+                timeout=self._timeout,
+                connector=aiohttp.TCPConnector(ssl=ssl_option if ssl_option is not None else True),
+            )
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            async with self._open().request(method, path.lstrip("/"), **kwargs) as response:
+                if response.status >= 400:
+                    text = await response.text()
+                    transient = response.status in (409, 429) or response.status >= 500
+                    raise (TransientApiError if transient else ApiError)(response.status, text[:500])
+                return await response.json(content_type=None)
+        except (aiohttp.ClientConnectionError, TimeoutError) as exc:
+            raise TransientApiError(0, f"{method} {path}: {exc!r}") from exc
+
+    async def get(
+        self, api_version: str, kind: str, namespace: str | None, name: str
+    ) -> dict[str, Any] | None:
+        try:
+            return dict(await self._request("GET", _path(api_version, plural_of(kind), namespace, name)))
+        except ApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    async def list(
+        self, api_version: str, kind: str, namespace: str | None, labels: Mapping[str, str] | None = None
+    ) -> list[dict[str, Any]]:
+        params = {"labelSelector": ",".join(f"{k}={v}" for k, v in (labels or {}).items())} if labels else {}
+        result = await self._request("GET", _path(api_version, plural_of(kind), namespace), params=params)
+        return list(result.get("items") or [])
+
+    async def create(self, body: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
+        """Get-or-create by name: returns the object and whether this call created it."""
+        meta = body["metadata"]
+        path = _path(body["apiVersion"], plural_of(body["kind"]), meta.get("namespace"))
+        try:
+            return dict(await self._request("POST", path, json=body)), True
+        except TransientApiError as exc:
+            if exc.status != 409:
+                raise
+            existing = await self.get(body["apiVersion"], body["kind"], meta.get("namespace"), meta["name"])
+            if existing is None:
+                raise
+            return existing, False
+
+    async def patch(
+        self,
+        api_version: str,
+        kind: str,
+        namespace: str | None,
+        name: str,
+        body: Any,
+        *,
+        subresource: str | None = None,
+    ) -> dict[str, Any]:
+        """A merge patch for a dict body, a JSON patch for a list of operations."""
+        content_type = (
+            "application/json-patch+json" if isinstance(body, list) else "application/merge-patch+json"
+        )
+        path = _path(api_version, plural_of(kind), namespace, name) + (
+            f"/{subresource}" if subresource else ""
+        )
+        return dict(await self._request("PATCH", path, json=body, headers={"Content-Type": content_type}))
+
+    async def delete(self, api_version: str, kind: str, namespace: str | None, name: str) -> None:
+        try:
+            await self._request(
+                "DELETE",
+                _path(api_version, plural_of(kind), namespace, name),
+                json={"propagationPolicy": "Background"},
+            )
+        except ApiError as exc:
+            if exc.status != 404:
+                raise

@@ -1,0 +1,212 @@
+"""One pass for one object: observe the world, ask the planner, write, record.
+
+Handlers call `Reconciler.release` and `Reconciler.loadtest`. Passes for the
+same object never overlap: a trigger that arrives during a pass makes that
+pass run once more instead of starting a second one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from rollguard import metrics, probe
+from rollguard.builders.loadtest import verification_name
+from rollguard.builders.spec import API_VERSION, LOADTEST_LABEL, RELEASE_LABEL, ROLE_LABEL, revision_of
+from rollguard.kube import KubeClient
+from rollguard.planner import (
+    Event,
+    LoadTestSnapshot,
+    Plan,
+    ReleaseSnapshot,
+    plan_loadtest,
+    plan_release,
+    wants_probe,
+)
+
+logger = logging.getLogger(__name__)
+
+PostEvent = Callable[[Mapping[str, Any], Event], None]
+Key = tuple[str, str, str]
+
+
+@dataclasses.dataclass
+class _Gate:
+    lock: asyncio.Lock = dataclasses.field(default_factory=asyncio.Lock)
+    dirty: bool = False
+
+
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(tz=datetime.UTC)
+
+
+class Reconciler:
+    def __init__(self, kube: KubeClient, post_event: PostEvent) -> None:
+        self.kube = kube
+        self.post_event = post_event
+        self._gates: dict[Key, _Gate] = {}
+        self._wakeups: dict[Key, asyncio.TimerHandle] = {}
+
+    async def _coalesced(self, key: Key, run: Callable[[], Awaitable[Plan | None]]) -> Plan | None:
+        gate = self._gates.setdefault(key, _Gate())
+        gate.dirty = True
+        if gate.lock.locked():
+            return None
+        async with gate.lock:
+            plan = None
+            while gate.dirty:
+                gate.dirty = False
+                plan = await run()
+            return plan
+
+    def _wake_later(self, key: Key, after: float | None, run: Callable[[], Awaitable[Any]]) -> None:
+        """Schedule the next pass when the plan knows when to look again (timers remain the safety net)."""
+        if previous := self._wakeups.pop(key, None):
+            previous.cancel()
+        if after is None:
+            return
+        loop = asyncio.get_running_loop()
+        self._wakeups[key] = loop.call_later(after, lambda: asyncio.ensure_future(self._quietly(run)))
+
+    async def _quietly(self, run: Callable[[], Awaitable[Any]]) -> None:
+        try:
+            await run()
+        except Exception as exc:  # the timer retries; a scheduled wake-up must not crash the loop
+            logger.warning("scheduled pass failed: %s", exc)
+
+    def forget(self, kind: str, namespace: str, name: str) -> None:
+        key = (kind, namespace, name)
+        self._gates.pop(key, None)
+        if handle := self._wakeups.pop(key, None):
+            handle.cancel()
+
+    # -- ApiRelease --------------------------------------------------------
+
+    async def release(self, namespace: str, name: str) -> Plan | None:
+        key = ("ApiRelease", namespace, name)
+
+        async def run() -> Plan | None:
+            plan = await self._release_pass(namespace, name)
+            self._wake_later(key, plan.requeue_after if plan else None, lambda: self.release(namespace, name))
+            return plan
+
+        return await self._coalesced(key, run)
+
+    async def observe_release(self, release: Mapping[str, Any]) -> ReleaseSnapshot:
+        namespace, name = release["metadata"]["namespace"], release["metadata"]["name"]
+        spec = release.get("spec") or {}
+        selector = {RELEASE_LABEL: name}
+        deployment, pods, jobs = await asyncio.gather(
+            self.kube.get("apps/v1", "Deployment", namespace, name),
+            self.kube.list("v1", "Pod", namespace, selector),
+            self.kube.list("batch/v1", "Job", namespace, selector),
+        )
+        loadtest = None
+        if (spec.get("loadTest") or {}).get("enabled") and spec.get("template"):
+            test_name = verification_name(name, revision_of(spec["template"]))
+            loadtest = await self.kube.get(API_VERSION, "LoadTest", namespace, test_name)
+        return ReleaseSnapshot(
+            release=release,
+            deployment=deployment,
+            pods=pods,
+            jobs={job["metadata"]["name"]: job for job in jobs},
+            loadtest=loadtest,
+            now=_now(),
+        )
+
+    async def _release_pass(self, namespace: str, name: str) -> Plan | None:
+        release = await self.kube.get(API_VERSION, "ApiRelease", namespace, name)
+        if release is None or release["metadata"].get("deletionTimestamp"):
+            self.forget("ApiRelease", namespace, name)
+            return None
+        snapshot = await self.observe_release(release)
+        if target := wants_probe(snapshot):
+            result = await probe.check(probe.service_url(target), target.timeout_seconds)
+            snapshot = dataclasses.replace(snapshot, probe=result, now=_now())
+        plan = plan_release(snapshot)
+        await self._write(release, "ApiRelease", plan)
+        metrics.record_release(plan)
+        return plan
+
+    # -- LoadTest ----------------------------------------------------------
+
+    async def loadtest(self, namespace: str, name: str) -> Plan | None:
+        key = ("LoadTest", namespace, name)
+
+        async def run() -> Plan | None:
+            plan = await self._loadtest_pass(namespace, name)
+            self._wake_later(
+                key, plan.requeue_after if plan else None, lambda: self.loadtest(namespace, name)
+            )
+            return plan
+
+        return await self._coalesced(key, run)
+
+    async def observe_loadtest(self, loadtest: Mapping[str, Any]) -> LoadTestSnapshot:
+        namespace, name = loadtest["metadata"]["namespace"], loadtest["metadata"]["name"]
+        selector = {LOADTEST_LABEL: name}
+        jobs, services, pods = await asyncio.gather(
+            self.kube.list("batch/v1", "Job", namespace, selector),
+            self.kube.list("v1", "Service", namespace, selector),
+            self.kube.list("v1", "Pod", namespace, {**selector, ROLE_LABEL: "master"}),
+        )
+        present = True
+        if locustfile := (loadtest.get("spec") or {}).get("locustfile"):
+            present = (
+                await self.kube.get("v1", "ConfigMap", namespace, locustfile["configMapName"]) is not None
+            )
+        return LoadTestSnapshot(
+            loadtest=loadtest,
+            jobs={job["metadata"]["name"]: job for job in jobs},
+            services={service["metadata"]["name"]: service for service in services},
+            master_pods=pods,
+            locustfile_present=present,
+            now=_now(),
+        )
+
+    async def _loadtest_pass(self, namespace: str, name: str) -> Plan | None:
+        loadtest = await self.kube.get(API_VERSION, "LoadTest", namespace, name)
+        if loadtest is None or loadtest["metadata"].get("deletionTimestamp"):
+            self.forget("LoadTest", namespace, name)
+            return None
+        plan = plan_loadtest(await self.observe_loadtest(loadtest))
+        await self._write(loadtest, "LoadTest", plan)
+        metrics.record_loadtest(plan)
+        return plan
+
+    # -- writing -----------------------------------------------------------
+
+    async def _write(self, owner: Mapping[str, Any], kind: str, plan: Plan) -> None:
+        """Apply the plan's writes, then its status in one patch, then its events."""
+        for action in plan.actions:
+            if action.verb == "create":
+                _, created = await self.kube.create(action.body)
+                logger.info(
+                    "%s %s/%s %s",
+                    "created" if created else "found",
+                    action.kind,
+                    action.name,
+                    action.namespace,
+                )
+            elif action.verb == "patch":
+                await self.kube.patch(
+                    action.api_version, action.kind, action.namespace, action.name, action.body
+                )
+            else:
+                await self.kube.delete(action.api_version, action.kind, action.namespace, action.name)
+        meta = owner["metadata"]
+        if plan.status:
+            await self.kube.patch(
+                API_VERSION,
+                kind,
+                meta["namespace"],
+                meta["name"],
+                {"status": plan.status},
+                subresource="status",
+            )
+        for event in plan.events:
+            self.post_event(owner, event)

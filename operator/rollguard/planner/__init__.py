@@ -1,0 +1,27 @@
+"""Pure planners: an observed snapshot in, the writes of one pass and one status patch out."""
+
+from rollguard.planner.loadtest import plan_loadtest
+from rollguard.planner.model import (
+    Action,
+    Event,
+    LoadTestSnapshot,
+    Plan,
+    ProbeResult,
+    ProbeTarget,
+    ReleaseSnapshot,
+)
+from rollguard.planner.release import plan_release, recovery_target, wants_probe
+
+__all__ = [
+    "Action",
+    "Event",
+    "LoadTestSnapshot",
+    "Plan",
+    "ProbeResult",
+    "ProbeTarget",
+    "ReleaseSnapshot",
+    "plan_loadtest",
+    "plan_release",
+    "recovery_target",
+    "wants_probe",
+]

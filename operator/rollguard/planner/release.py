@@ -1,0 +1,580 @@
+"""The release planner: (spec, status, observed objects, now) in, actions and one status patch out.
+
+A release walks an ordered table of steps (lint, expand, roll out, verify,
+contract). Each step is a small function that reports `Done`, `Wait` or a
+failure; the walk stops at the first unfinished step, as Argo Rollouts does.
+Completed steps are recorded in `status.completedSteps`, so a restarted
+operator resumes exactly where it stopped and never repeats a finished step.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from rollguard.builders import (
+    build_deployment,
+    build_migration_job,
+    build_verification_loadtest,
+    migration_job_name,
+    revision_of,
+)
+from rollguard.builders.jobs import MigrationPhase
+from rollguard.builders.spec import (
+    APPROVE_CONTRACT_ANNOTATION,
+    ROLE_LABEL,
+    api_container,
+    image_of,
+    release_spec,
+)
+from rollguard.planner.conditions import parse_timestamp, set_condition, timestamp
+from rollguard.planner.health import rollout_verdict
+from rollguard.planner.model import Action, Event, Plan, ProbeTarget, ReleaseSnapshot
+from rollguard.planner.objects import (
+    deployment_available,
+    deployment_revision,
+    job_state,
+    live_pods,
+    revision_of_pod,
+)
+from rollguard.planner.patches import merge_patch
+
+TERMINAL = frozenset({"Succeeded", "Blocked", "Failed", "RolledBack"})
+FAILED = frozenset({"Blocked", "Failed", "RolledBack"})
+HISTORY_LIMIT = 10
+POLL_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class Done:
+    pass
+
+
+@dataclass(frozen=True)
+class Wait:
+    message: str
+    after: float = POLL_SECONDS
+
+
+@dataclass(frozen=True)
+class Fail:
+    """End the release in `phase` (Blocked, Failed or RolledBack)."""
+
+    phase: str
+    reason: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Rollback:
+    reason: str
+    message: str
+
+
+Outcome = Done | Wait | Fail | Rollback
+
+
+class _Pass:
+    """One planning pass: the snapshot, the status being rebuilt, and the plan being collected."""
+
+    def __init__(self, snapshot: ReleaseSnapshot) -> None:
+        self.snap = snapshot
+        self.release = snapshot.release
+        meta = self.release["metadata"]
+        self.name: str = meta["name"]
+        self.namespace: str = meta.get("namespace") or "default"
+        self.generation = int(meta.get("generation") or 1)
+        self.spec = release_spec(self.release.get("spec") or {})
+        self.old: dict[str, Any] = copy.deepcopy(dict(self.release.get("status") or {}))
+        self.status: dict[str, Any] = copy.deepcopy(self.old)
+        self.plan = Plan()
+        self.now = snapshot.now
+        self.revision = revision_of(self.spec["template"])
+        self.image = image_of(self.spec["template"], self.spec.get("containerName"))
+
+    # -- bookkeeping ---------------------------------------------------------
+
+    def elapsed(self) -> float:
+        started = parse_timestamp(self.status.get("phaseStartedAt"))
+        return (self.now - started).total_seconds() if started else 0.0
+
+    def enter(self, phase: str, message: str = "") -> None:
+        previous = self.status.get("phase")
+        if previous == phase:
+            return
+        if previous:
+            self.plan.phase_exits.append((previous, self.elapsed()))
+        self.status["phase"] = phase
+        self.status["phaseStartedAt"] = timestamp(self.now)
+        kind: Literal["Normal", "Warning"] = "Warning" if phase in FAILED | {"RollingBack"} else "Normal"
+        self.plan.events.append(Event(kind, phase, message or f"revision {self.revision} ({self.image})"))
+
+    def act(self, verb: str, manifest: dict[str, Any], body: Any = None) -> None:
+        self.plan.actions.append(
+            Action(
+                verb=verb,  # type: ignore[arg-type]
+                api_version=manifest["apiVersion"],
+                kind=manifest["kind"],
+                namespace=self.namespace,
+                name=manifest["metadata"]["name"],
+                body=manifest if body is None else body,
+            )
+        )
+
+    def requeue(self, after: float) -> None:
+        current = self.plan.requeue_after
+        self.plan.requeue_after = after if current is None else min(current, after)
+
+    def record_history(self, phase: str) -> None:
+        entry = {
+            "revision": self.revision,
+            "image": self.image,
+            "phase": phase,
+            "finishedAt": timestamp(self.now),
+        }
+        self.status["history"] = [*self.status.get("history", []), entry][-HISTORY_LIMIT:]
+
+    # -- transitions ---------------------------------------------------------
+
+    def begin(self) -> None:
+        """A new generation starts over from lint; an in-flight one is superseded."""
+        was = self.status.get("phase")
+        if was and was not in TERMINAL and self.status.get("observedGeneration") is not None:
+            self.plan.events.append(
+                Event(
+                    "Normal",
+                    "Superseded",
+                    f"generation {self.generation} supersedes revision "
+                    f"{self.status.get('currentRevision')} in {was}",
+                )
+            )
+        for stale in ("loadTest", "rollback", "reason", "migrations", "completedSteps"):
+            self.status.pop(stale, None)
+        self.status.update(
+            observedGeneration=self.generation,
+            currentRevision=self.revision,
+            currentImage=self.image,
+            message=f"generation {self.generation}: revision {self.revision}",
+        )
+        self.status["phase"] = None
+        self.enter("Pending")
+
+    def settle(self, outcome: Outcome) -> None:
+        if isinstance(outcome, Wait):
+            self.status["message"] = outcome.message
+            self.requeue(outcome.after)
+        elif isinstance(outcome, Fail):
+            self.finish(outcome)
+        elif isinstance(outcome, Rollback):
+            self.start_rollback(outcome)
+
+    def finish(self, outcome: Fail) -> None:
+        self.status["reason"] = outcome.reason
+        self.status["message"] = outcome.message
+        self.enter(outcome.phase, outcome.message)
+        self.record_history(outcome.phase)
+        self.plan.outcome = outcome.phase
+
+    def succeed(self) -> None:
+        self.status.update(
+            stableRevision=self.revision,
+            stableImage=self.image,
+            stableTemplate=copy.deepcopy(self.spec["template"]),
+            reason="Succeeded",
+            message=f"revision {self.revision} ({self.image}) is serving",
+        )
+        self.enter("Succeeded", self.status["message"])
+        self.record_history("Succeeded")
+        self.plan.outcome = "Succeeded"
+
+    def start_rollback(self, failure: Rollback) -> None:
+        if not self.spec["rollback"]["automatic"]:
+            self.finish(Fail("Failed", failure.reason, f"{failure.message}; automatic rollback is off"))
+            return
+        stable = self.status.get("stableRevision")
+        if not self.status.get("stableTemplate") or stable == self.revision:
+            message = (
+                f"{failure.message}; no stable revision to roll back to, the Deployment is left as it is"
+            )
+            self.finish(Fail("Failed", failure.reason, message))
+            return
+        self.status["reason"] = failure.reason
+        self.status["rollback"] = {
+            "reason": failure.reason,
+            "fromRevision": self.revision,
+            "toRevision": stable,
+            "detectedAt": timestamp(self.now),
+            "detectionSeconds": round(self.elapsed(), 3),
+            "probeAttempts": 0,
+        }
+        self.enter("RollingBack", f"{failure.message}; restoring revision {stable}")
+        self.settle(rolling_back(self))
+
+    # -- the result ----------------------------------------------------------
+
+    def result(self) -> Plan:
+        self.status["conditions"] = _conditions(self)
+        self.plan.status = merge_patch(self.old, self.status)
+        return self.plan
+
+
+# -- steps -------------------------------------------------------------------
+
+
+def migration_job(p: _Pass, phase: MigrationPhase, failure: tuple[str, str]) -> Outcome:
+    """Get-or-create the Job of one migration phase and report its result."""
+    name = migration_job_name(p.name, phase, p.revision)
+    migrations = p.status.setdefault("migrations", {})
+    job = p.snap.jobs.get(name)
+    if job is None:
+        if migrations.get(phase) == "Succeeded":
+            return Done()
+        p.act("create", build_migration_job(p.release, phase))
+        migrations[phase] = "Running"
+        return Wait(f"{phase} Job {name} started")
+    state, detail = job_state(job)
+    if state == "succeeded":
+        migrations[phase] = "Succeeded"
+        return Done()
+    if state == "failed":
+        migrations[phase] = "Failed"
+        migrations["message"] = f"Job {name} failed: {detail}" if detail else f"Job {name} failed"
+        fail_phase, reason = failure
+        consequence = "nothing was changed" if fail_phase == "Blocked" else "the Deployment was not touched"
+        if phase == "contract":
+            consequence = "the new revision keeps serving"
+        return Fail(fail_phase, reason, f"{migrations['message']}; {consequence}")
+    return Wait(f"{phase} Job {name} running")
+
+
+def lint(p: _Pass) -> Outcome:
+    migrations = p.spec["migrations"]
+    if not (migrations["enabled"] and migrations["lint"]):
+        p.status.setdefault("migrations", {})["lint"] = "Skipped"
+        return Done()
+    return migration_job(p, "lint", ("Blocked", "UnsafeMigration"))
+
+
+def expand(p: _Pass) -> Outcome:
+    if not p.spec["migrations"]["enabled"]:
+        p.status.setdefault("migrations", {})["expand"] = "Skipped"
+        return Done()
+    return migration_job(p, "expand", ("Failed", "ExpandFailed"))
+
+
+def _json_patch_deployment(desired: dict[str, Any]) -> list[dict[str, Any]]:
+    spec = desired["spec"]
+    return [
+        {"op": "add", "path": f"/spec/{key}", "value": spec[key]}
+        for key in ("replicas", "strategy", "progressDeadlineSeconds", "template")
+    ]
+
+
+def _ensure_deployment(p: _Pass, template: dict[str, Any] | None, revision: str) -> Outcome | None:
+    """Create or patch the Deployment to run `revision`; None once it does."""
+    desired = build_deployment(p.release, template)
+    deployment = p.snap.deployment
+    if deployment is None:
+        p.act("create", desired)
+        return Wait(f"Deployment {p.name} created with revision {revision}", after=0.5)
+    if (
+        deployment_revision(deployment) != revision
+        or deployment.get("spec", {}).get("replicas") != p.spec["replicas"]
+    ):
+        p.act("patch", desired, body=_json_patch_deployment(desired))
+        return Wait(f"Deployment {p.name} updated to revision {revision}", after=0.5)
+    return None
+
+
+def rollout(p: _Pass) -> Outcome:
+    if pending := _ensure_deployment(p, None, p.revision):
+        return pending
+    assert p.snap.deployment is not None
+    health = p.spec["health"]
+    verdict = rollout_verdict(
+        deployment=p.snap.deployment,
+        pods=p.snap.pods,
+        revision=p.revision,
+        replicas=p.spec["replicas"],
+        max_restarts=health["maxRestarts"],
+        ready_timeout_seconds=health["readyTimeoutSeconds"],
+        elapsed_seconds=p.elapsed(),
+    )
+    if verdict.state == "failed":
+        return Rollback(verdict.reason, verdict.message)
+    if verdict.state == "healthy":
+        return Done()
+    remaining = health["readyTimeoutSeconds"] - p.elapsed()
+    return Wait(verdict.message, after=max(0.2, min(POLL_SECONDS, remaining + 0.1)))
+
+
+def _crashing(p: _Pass) -> Rollback | None:
+    """A crash loop after the rollout still counts while the release is being verified."""
+    if p.snap.deployment is None:
+        return None
+    verdict = rollout_verdict(
+        deployment=p.snap.deployment,
+        pods=p.snap.pods,
+        revision=p.revision,
+        replicas=p.spec["replicas"],
+        max_restarts=p.spec["health"]["maxRestarts"],
+        ready_timeout_seconds=float("inf"),
+        elapsed_seconds=0.0,
+    )
+    return Rollback(verdict.reason, verdict.message) if verdict.state == "failed" else None
+
+
+def verify(p: _Pass) -> Outcome:
+    config = p.spec["loadTest"]
+    if not config["enabled"]:
+        return Done()
+    if crash := _crashing(p):
+        return crash
+    loadtest = p.snap.loadtest
+    if loadtest is None:
+        manifest = build_verification_loadtest(p.release)
+        p.act("create", manifest)
+        p.status["loadTest"] = {"name": manifest["metadata"]["name"], "phase": "Pending"}
+        return Wait(f"LoadTest {manifest['metadata']['name']} created")
+    status = loadtest.get("status") or {}
+    stats = status.get("stats") or {}
+    summary: dict[str, Any] = {"name": loadtest["metadata"]["name"], "phase": status.get("phase", "Pending")}
+    summary.update({key: status[key] for key in ("verdict", "reasons") if key in status})
+    summary.update({key: stats[key] for key in ("p95Ms", "errorRatePercent", "requests") if key in stats})
+    p.status["loadTest"] = summary
+    phase = summary["phase"]
+    if phase == "Passed":
+        return Done()
+    if phase in ("Failed", "Error"):
+        why = "; ".join(status.get("reasons") or []) or status.get("message", phase)
+        message = f"LoadTest {summary['name']} {phase.lower()}: {why}"
+        if config["onFailure"] == "Ignore":
+            p.plan.events.append(Event("Warning", "VerificationIgnored", message))
+            return Done()
+        return Rollback("LoadTestFailed" if phase == "Failed" else "LoadTestError", message)
+    return Wait(f"LoadTest {summary['name']} {phase.lower()}")
+
+
+def contract(p: _Pass) -> Outcome:
+    migrations = p.spec["migrations"]
+    policy = migrations["contractPolicy"]
+    if not migrations["enabled"] or policy == "Never":
+        p.status.setdefault("migrations", {})["contract"] = "Skipped"
+        return Done()
+    annotations = p.release["metadata"].get("annotations") or {}
+    if policy == "Manual" and annotations.get(APPROVE_CONTRACT_ANNOTATION) != p.revision:
+        p.status.setdefault("migrations", {})["contract"] = "AwaitingApproval"
+        return Wait(
+            "contract migrations wait for approval: "
+            f"kubectl annotate apirelease {p.name} {APPROVE_CONTRACT_ANNOTATION}={p.revision}",
+            after=POLL_SECONDS * 5,
+        )
+    older = [
+        pod
+        for pod in live_pods(p.snap.pods)
+        if ROLE_LABEL not in (pod.get("metadata", {}).get("labels") or {})
+        and revision_of_pod(pod) not in (None, p.revision)
+    ]
+    if older:
+        return Wait(f"contract waits for {len(older)} pod(s) of older revisions to go")
+    return migration_job(p, "contract", ("Failed", "ContractFailed"))
+
+
+STEPS: tuple[tuple[str, str, Callable[[_Pass], Outcome]], ...] = (
+    ("Linting", "lint", lint),
+    ("Expanding", "expand", expand),
+    ("RollingOut", "rollout", rollout),
+    ("Verifying", "verify", verify),
+    ("Contracting", "contract", contract),
+)
+
+
+# -- rollback ----------------------------------------------------------------
+
+
+def recovery_target(release: dict[str, Any] | Any) -> ProbeTarget | None:
+    """The Service endpoint whose readiness proves a rollback recovered, or None without a Service."""
+    spec = release_spec(release.get("spec") or {})
+    service = spec.get("service")
+    if not service:
+        return None
+    verify_cfg = spec["health"]["verify"]
+    return ProbeTarget(
+        service=service["name"],
+        namespace=release["metadata"].get("namespace") or "default",
+        port=int(verify_cfg.get("port") or service.get("port", 80)),
+        path=verify_cfg["path"],
+        timeout_seconds=float(verify_cfg["timeoutSeconds"]),
+    )
+
+
+def wants_probe(snapshot: ReleaseSnapshot) -> ProbeTarget | None:
+    """The probe the next pass needs: only once the restored revision is Available again."""
+    status = snapshot.release.get("status") or {}
+    deployment = snapshot.deployment
+    if status.get("phase") != "RollingBack" or deployment is None:
+        return None
+    if deployment_revision(deployment) != status.get("stableRevision"):
+        return None
+    replicas = release_spec(snapshot.release.get("spec") or {})["replicas"]
+    if not deployment_available(deployment, replicas):
+        return None
+    return recovery_target(dict(snapshot.release))
+
+
+def rolling_back(p: _Pass) -> Outcome:
+    stable = p.status["stableRevision"]
+    if pending := _ensure_deployment(p, p.status["stableTemplate"], stable):
+        return pending
+    assert p.snap.deployment is not None
+    rollback = p.status.setdefault("rollback", {})
+    if not deployment_available(p.snap.deployment, p.spec["replicas"]):
+        limit = max(2 * p.spec["health"]["readyTimeoutSeconds"], 30)
+        if p.elapsed() > limit:
+            return Fail(
+                "Failed",
+                "RollbackStuck",
+                f"revision {stable} was not Available {limit:g}s after the rollback",
+            )
+        return Wait(f"waiting for revision {stable} to be Available", after=0.5)
+    if recovery_target(dict(p.release)) is None:
+        return _recovered(p, "no Service is configured; the restored Deployment is Available")
+    probe = p.snap.probe
+    if probe is None:
+        return Wait(f"revision {stable} is Available; checking the Service", after=0.1)
+    rollback["probeAttempts"] = int(rollback.get("probeAttempts", 0)) + 1
+    rollback["probeMessage"] = probe.message
+    if probe.ok:
+        return _recovered(p, probe.message)
+    retries = p.spec["health"]["verify"]["retries"]
+    if rollback["probeAttempts"] > retries:
+        return Fail(
+            "Failed",
+            "RecoveryUnverified",
+            f"revision {stable} is Available but its Service failed "
+            f"{rollback['probeAttempts']} checks: {probe.message}",
+        )
+    return Wait(f"recovery check {rollback['probeAttempts']} failed: {probe.message}", after=1.0)
+
+
+def _recovered(p: _Pass, evidence: str) -> Fail:
+    rollback = p.status["rollback"]
+    detected = parse_timestamp(rollback.get("detectedAt"))
+    rollback["recoveredAt"] = timestamp(p.now)
+    rollback["recoverySeconds"] = round((p.now - detected).total_seconds(), 3) if detected else 0.0
+    message = f"rolled back to revision {rollback['toRevision']} after {rollback['reason']}: {evidence}"
+    return Fail("RolledBack", rollback["reason"], message)
+
+
+# -- validation and conditions -----------------------------------------------
+
+
+def spec_problem(spec: dict[str, Any]) -> str | None:
+    """What the CRD schema cannot catch but makes the spec unworkable, or None."""
+    template = spec.get("template") or {}
+    containers = [c.get("name") for c in template.get("spec", {}).get("containers") or []]
+    if not containers:
+        return "spec.template.spec.containers is empty"
+    name = spec.get("containerName")
+    if name and api_container(template, name) is None:
+        listed = ", ".join(containers)
+        return f"containerName {name!r} is not a container of spec.template (containers: {listed})"
+    if spec["loadTest"]["enabled"] and not spec.get("service"):
+        return "spec.loadTest needs spec.service: the load test targets the release's Service"
+    if spec["loadTest"]["enabled"] and not spec["loadTest"].get("image"):
+        return "spec.loadTest.image is required when the load test is enabled"
+    return None
+
+
+def _domain(p: _Pass) -> list[tuple[str, bool, str, str]]:
+    migrations = p.status.get("migrations") or {}
+    expand_state = migrations.get("expand")
+    applied = (
+        (True, "ExpandApplied", "expand migrations applied")
+        if expand_state == "Succeeded"
+        else (True, "MigrationsDisabled", "migrations are disabled")
+        if expand_state == "Skipped"
+        else (False, "ExpandFailed", migrations.get("message", ""))
+        if expand_state == "Failed"
+        else (False, "Pending", "expand migrations have not run for this revision")
+    )
+    test = p.status.get("loadTest") or {}
+    completed = p.status.get("completedSteps") or []
+    verified = (
+        (True, "LoadTestPassed", f"LoadTest {test.get('name')} passed")
+        if test.get("phase") == "Passed"
+        else (False, "LoadTestFailed", f"LoadTest {test.get('name')} {str(test.get('phase')).lower()}")
+        if test.get("phase") in ("Failed", "Error")
+        else (True, "NotConfigured", "no load test is configured")
+        if "verify" in completed and not test
+        else (False, "Pending", "the release has not been verified yet")
+    )
+    return [("MigrationsApplied", *applied), ("Verified", *verified)]
+
+
+def _conditions(p: _Pass) -> list[dict[str, Any]]:
+    phase = p.status.get("phase") or "Pending"
+    message = p.status.get("message", "")
+    reason = p.status.get("reason", phase)
+    paused = p.spec["paused"] and phase not in TERMINAL
+    table = {
+        "Ready": (
+            phase == "Succeeded",
+            "Succeeded" if phase == "Succeeded" else reason if phase in FAILED else phase,
+        ),
+        "Reconciling": (phase not in TERMINAL and not paused, "Paused" if paused else phase),
+        "Stalled": (phase in FAILED, phase if phase in FAILED else "Progressing"),
+    }
+    conditions: list[dict[str, Any]] = list(p.status.get("conditions") or [])
+    for kind, (state, why) in table.items():
+        conditions = set_condition(
+            conditions,
+            type=kind,
+            status=state,
+            reason=why,
+            message=message,
+            generation=p.generation,
+            now=p.now,
+        )
+    for kind, state, why, text in _domain(p):
+        conditions = set_condition(
+            conditions, type=kind, status=state, reason=why, message=text, generation=p.generation, now=p.now
+        )
+    return conditions
+
+
+# -- the planner ---------------------------------------------------------------
+
+
+def plan_release(snapshot: ReleaseSnapshot) -> Plan:
+    """Decide the next writes for one ApiRelease."""
+    p = _Pass(snapshot)
+    if p.status.get("observedGeneration") != p.generation:
+        p.begin()
+    if problem := spec_problem(p.spec):
+        if p.status.get("phase") != "Failed":
+            p.finish(Fail("Failed", "InvalidSpec", problem))
+        return p.result()
+    if p.spec["paused"] and p.status.get("phase") not in TERMINAL:
+        p.status["message"] = "paused: no change is made until spec.paused is false"
+        return p.result()
+    if p.status.get("phase") in TERMINAL:
+        return p.result()
+    if p.status.get("phase") == "RollingBack":
+        p.settle(rolling_back(p))
+        return p.result()
+    completed: list[str] = p.status.setdefault("completedSteps", [])
+    for phase, key, step in STEPS:
+        if key in completed:
+            continue
+        p.enter(phase)
+        outcome = step(p)
+        if isinstance(outcome, Done):
+            completed.append(key)
+            continue
+        p.settle(outcome)
+        return p.result()
+    p.succeed()
+    return p.result()

@@ -1,0 +1,83 @@
+"""Where the parts of this checkout live, as the sandbox maps images and tools onto them."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from rollguard.sandbox.containers import Image, ImageMap
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class Checkout:
+    root: Path
+
+    @classmethod
+    def find(cls) -> Checkout:
+        """The checkout this package was imported from (operator/rollguard/sandbox -> the repository)."""
+        return cls(PACKAGE_DIR.parents[2])
+
+    @property
+    def service(self) -> Path:
+        return self.root / "service"
+
+    @property
+    def loadtest(self) -> Path:
+        return self.root / "loadtest"
+
+    @property
+    def crds(self) -> Path:
+        return self.root / "manifests" / "crds"
+
+    @property
+    def chart(self) -> Path:
+        return self.root / "charts" / "claims-api"
+
+    @property
+    def bin(self) -> Path:
+        """The folder of the running interpreter: the project's .venv/bin."""
+        return Path(sys.executable).parent
+
+    def helm(self) -> str | None:
+        local = self.root / ".tools" / "bin" / "helm"
+        return str(local) if local.exists() else shutil.which("helm")
+
+    def path_env(self) -> str:
+        return os.pathsep.join([str(self.bin), os.environ.get("PATH", "/usr/bin:/bin")])
+
+    def images(self) -> ImageMap:
+        """The API image runs from service/ (gunicorn by default), the load-test image from loadtest/."""
+        api = Image(
+            workdir=self.service,
+            entrypoint=("gunicorn", "-c", "gunicorn.conf.py", "config.wsgi"),
+            paths={"/app": self.service},
+        )
+        loadtest = Image(workdir=self.loadtest, entrypoint=("locust",), paths={"/app": self.loadtest})
+        return ImageMap(rules=(("loadtest", loadtest), ("locust", loadtest)), default=api)
+
+    def missing(self) -> list[str]:
+        """What the full story needs but this checkout does not have (yet)."""
+        needs = {
+            "the operator (operator/rollguard/__main__.py)": self.root
+            / "operator"
+            / "rollguard"
+            / "__main__.py",
+            "the API chart (charts/claims-api)": self.chart / "templates" / "apirelease.yaml",
+            "the API's gunicorn.conf.py": self.service / "gunicorn.conf.py",
+            "the migrate_phase command": self.service
+            / "phased_migrations"
+            / "management"
+            / "commands"
+            / "migrate_phase.py",
+            "the seed_demo command": self.service / "billing" / "management" / "commands" / "seed_demo.py",
+            "the locustfile": self.loadtest / "locustfile.py",
+        }
+        found = [label for label, path in needs.items() if not path.exists()]
+        if self.helm() is None:
+            found.append("helm (make tools)")
+        return found

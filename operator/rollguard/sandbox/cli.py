@@ -1,0 +1,99 @@
+"""`rollguard sandbox`: options, and a clean exit on Ctrl-C that leaves no process behind."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import atexit
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rollguard.sandbox.checkout import PACKAGE_DIR
+
+if TYPE_CHECKING:
+    from rollguard.sandbox.demo import Sandbox
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rollguard sandbox",
+        description="Run the release story locally: PostgreSQL, a Kubernetes API emulator, the operator, "
+        "and releases that succeed, fail readiness and crash-loop, with automatic rollbacks.",
+    )
+    add_arguments(parser)
+    return parser
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--results", type=Path, default=Path("results/demo"), help="default: %(default)s")
+    parser.add_argument("--story", type=Path, default=PACKAGE_DIR / "story.yaml", help="the releases to play")
+    parser.add_argument("--values", type=Path, default=PACKAGE_DIR / "values.yaml", help="chart values")
+    parser.add_argument("--only", action="append", default=[], metavar="RELEASE", help="play only these")
+    parser.add_argument("--load-seconds", type=int, help="run time of each verification load test")
+    parser.add_argument("--ready-timeout", type=int, help="health.readyTimeoutSeconds of every release")
+    parser.add_argument(
+        "--backoff", type=float, default=2.0, help="first crash-loop back-off in seconds (Kubernetes: 10)"
+    )
+    parser.add_argument("--release-timeout", type=float, default=300.0, help="seconds each release may take")
+    parser.add_argument("--verbose", "-v", action="store_true")
+
+
+def run(args: argparse.Namespace) -> int:
+    from rollguard.sandbox import processes
+    from rollguard.sandbox.demo import Options, Sandbox
+
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    # Whatever happens to this process, the process groups it started go with it.
+    atexit.register(processes.REGISTRY.kill_all)
+    options = Options(
+        results=args.results,
+        story=args.story,
+        values=args.values,
+        load_seconds=args.load_seconds,
+        ready_timeout=args.ready_timeout,
+        backoff=args.backoff,
+        release_timeout=args.release_timeout,
+        only=tuple(args.only),
+    )
+    try:
+        data = asyncio.run(_run_until_signalled(Sandbox(options)))
+    except KeyboardInterrupt:
+        print("\ninterrupted; everything the sandbox started has been stopped", file=sys.stderr)
+        return 130
+    except RuntimeError as error:
+        print(f"rollguard sandbox: {error}", file=sys.stderr)
+        return 1
+    return 0 if data["ok"] else 1
+
+
+async def _run_until_signalled(sandbox: Sandbox) -> dict[str, Any]:
+    """Run the sandbox; SIGINT and SIGTERM cancel it, so its cleanup runs before we exit."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.create_task(sandbox.run())
+    interrupted = False
+
+    def cancel() -> None:
+        nonlocal interrupted
+        interrupted = True
+        task.cancel()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, cancel)
+    try:
+        return await task
+    except asyncio.CancelledError:
+        if interrupted:
+            raise KeyboardInterrupt from None
+        raise
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run(build_parser().parse_args(argv))

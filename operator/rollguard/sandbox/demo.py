@@ -1,0 +1,273 @@
+"""`rollguard sandbox`: the whole release pipeline on this machine, from an empty database to rollbacks.
+
+An embedded PostgreSQL, the Kubernetes API emulator, the local runtime that
+plays kubelet, controllers and kube-proxy, and the real operator as a
+subprocess; then the releases of story.yaml, rendered from the real chart,
+while a prober keeps asking the Service for answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import localdb
+from rollguard.sandbox import processes, report
+from rollguard.sandbox.checkout import PACKAGE_DIR, Checkout
+from rollguard.sandbox.cluster import running_cluster
+from rollguard.sandbox.kube import SECRETS, KubeClient
+from rollguard.sandbox.kubelet import NodeConfig
+from rollguard.sandbox.prober import Prober, ProbeTally, window
+from rollguard.sandbox.runtime import LocalRuntime
+from rollguard.sandbox.story import ReleaseResult, Step, StoryRunner, load_story
+
+NAMESPACE = "default"
+RELEASE = "claims-api"
+DATABASE = "claims"
+SEEDABLE_PHASES = {"RollingOut", "Verifying", "Contracting", "Succeeded"}
+
+
+@dataclass(frozen=True)
+class Options:
+    results: Path
+    story: Path = PACKAGE_DIR / "story.yaml"
+    values: Path = PACKAGE_DIR / "values.yaml"
+    load_seconds: int | None = None
+    ready_timeout: int | None = None
+    backoff: float = 2.0
+    release_timeout: float = 300.0
+    only: tuple[str, ...] = ()
+    overlay: Mapping[str, Any] = field(default_factory=dict)
+
+
+def deep_merge(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    merged = copy.deepcopy(dict(base))
+    for key, value in extra.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+class Clock:
+    """Seconds since the sandbox started, the one time axis of the log, the JSON and the picture."""
+
+    def __init__(self) -> None:
+        self.zero = time.monotonic()
+
+    def __call__(self) -> float:
+        return time.monotonic() - self.zero
+
+
+def make_say(clock: Clock) -> Callable[[str], None]:
+    def say(message: str) -> None:
+        print(f"[{clock():6.1f}s] {message}", flush=True)
+
+    return say
+
+
+@contextlib.contextmanager
+def embedded_postgres(folder: Path) -> Any:
+    folder.mkdir(parents=True, exist_ok=True)
+    # The server runs as an unprivileged user when we are root; it must reach its data folder.
+    os.chmod(folder, 0o755)  # noqa: S103
+    with localdb.running(folder / "data") as server:
+        yield server
+
+
+def secret(name: str, data: Mapping[str, str]) -> dict[str, Any]:
+    return {"metadata": {"name": name, "namespace": NAMESPACE}, "stringData": dict(data), "type": "Opaque"}
+
+
+def seed(checkout: Checkout, database_url: str, env: Mapping[str, str]) -> list[str]:
+    """Demo tenants and one API token per tenant, from the API's own seed_demo command."""
+    result = subprocess.run(
+        [sys.executable, "manage.py", "seed_demo", "--claims", "300", "--patients", "50"],
+        cwd=checkout.service,
+        env={**env, "DATABASE_URL": database_url},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"seed_demo failed: {result.stderr.strip()[-2000:]}")
+    line = next(line for line in reversed(result.stdout.splitlines()) if line.startswith("{"))
+    return [tenant["token"] for tenant in json.loads(line)["tenants"]]
+
+
+def applied_migrations(database_url: str) -> list[dict[str, Any]]:
+    import psycopg
+
+    with psycopg.connect(database_url) as conn:
+        rows = conn.execute("SELECT id, app, name, applied FROM django_migrations ORDER BY id").fetchall()
+    return [{"id": row[0], "app": row[1], "name": row[2], "applied": row[3].isoformat()} for row in rows]
+
+
+@contextlib.asynccontextmanager
+async def operator_process(
+    checkout: Checkout, kubeconfig: Path, url_map: Path, env: Mapping[str, str], log: Path
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    liveness = f"http://127.0.0.1:{localdb.free_port()}/healthz"
+    proc = await processes.start_process(
+        [sys.executable, "-m", "rollguard", "run", "--namespace", NAMESPACE, "--liveness", liveness],
+        env={
+            **env,
+            "KUBECONFIG": str(kubeconfig),
+            "ROLLGUARD_NAMESPACE": NAMESPACE,
+            "ROLLGUARD_SERVICE_URL_MAP": str(url_map),
+            "ROLLGUARD_POLL_SECONDS": "1",
+            "ROLLGUARD_METRICS_PORT": str(localdb.free_port()),
+        },
+        cwd=checkout.root,
+        log_path=log,
+    )
+    try:
+        yield proc
+    finally:
+        await processes.stop_process(proc, grace=10)
+
+
+def story_steps(options: Options) -> list[Step]:
+    """The story's releases, filtered by `--only`, with the command-line overrides laid over each."""
+    steps = load_story(options.story)
+    if options.only:
+        steps = [step for step in steps if step.name in options.only]
+    overlay: dict[str, Any] = dict(options.overlay)
+    if options.load_seconds is not None:
+        overlay = deep_merge(overlay, {"loadTest": {"runTimeSeconds": options.load_seconds}})
+    if options.ready_timeout is not None:
+        overlay = deep_merge(overlay, {"health": {"readyTimeoutSeconds": options.ready_timeout}})
+    return [replace(step, values=deep_merge(overlay, step.values)) for step in steps]
+
+
+class Sandbox:
+    """One run of the story; every process and server it starts is stopped when `run` returns."""
+
+    def __init__(self, options: Options, say: Callable[[str], None] | None = None) -> None:
+        self.options = options
+        self.checkout = Checkout.find()
+        self.clock = Clock()
+        self.say = say or make_say(self.clock)
+        self.results_dir = options.results
+        self.state = self.results_dir / "run"
+        self.env = {
+            "PATH": self.checkout.path_env(),
+            "PYTHONUNBUFFERED": "1",
+            "HOME": os.environ.get("HOME", "/root"),
+            "LANG": "C.UTF-8",
+        }
+        self.database_url = ""
+        self.results: list[ReleaseResult] = []
+        self.prober = Prober("", clock=self.clock)
+
+    async def run(self) -> dict[str, Any]:
+        """Play the story; return the summary that is also written to results/summary.json."""
+        if missing := self.checkout.missing():
+            raise RuntimeError("the sandbox needs " + ", ".join(missing))
+        steps = story_steps(self.options)
+        shutil.rmtree(self.results_dir, ignore_errors=True)
+        self.state.mkdir(parents=True)
+        self.say("starting PostgreSQL, the Kubernetes API emulator, the local runtime and the operator")
+        with embedded_postgres(self.state / "postgres") as postgres:
+            self.database_url = await asyncio.to_thread(postgres.create_database, DATABASE)
+            async with contextlib.AsyncExitStack() as stack:
+                story = await self._start(stack)
+                for step in steps:
+                    await self._play(story, step)
+                await self.prober.stop()
+            migrations = await asyncio.to_thread(applied_migrations, self.database_url)
+        data = self._report(migrations)
+        shutil.rmtree(self.state, ignore_errors=True)
+        return data
+
+    async def _start(self, stack: contextlib.AsyncExitStack) -> StoryRunner:
+        """The API server, its Secrets, the runtime and the operator, each undone by `stack`."""
+        cluster = await stack.enter_async_context(running_cluster(self.checkout.crds, [NAMESPACE]))
+        client = KubeClient(cluster.url)
+        stack.push_async_callback(client.close)
+        config = NodeConfig(
+            images=self.checkout.images(),
+            state_dir=self.state,
+            log_dir=self.results_dir / "logs",
+            base_env=self.env,
+            backoff_base=self.options.backoff,
+            backoff_cap=30.0,
+            drain_seconds=1.0,
+        )
+        runtime = LocalRuntime(client, config)
+        service_url = runtime.proxies.url(NAMESPACE, RELEASE, 80)
+        self.prober.base_url = service_url
+        url_map = self.state / "service-urls.json"
+        url_map.write_text(json.dumps({f"{NAMESPACE}/{RELEASE}": service_url}))
+        unreachable = f"postgresql://postgres@127.0.0.1:{localdb.free_port()}/{DATABASE}"
+        for body in (
+            secret("claims-api-database", {"DATABASE_URL": self.database_url}),
+            secret("claims-api-database-unreachable", {"DATABASE_URL": unreachable}),
+            secret("claims-api-django", {"DJANGO_SECRET_KEY": secrets.token_urlsafe(48)}),
+        ):
+            await client.create(SECRETS, NAMESPACE, body)
+        await runtime.start()
+        stack.push_async_callback(runtime.stop)
+        stack.push_async_callback(self.prober.stop)
+        kubeconfig = cluster.write_kubeconfig(self.state / "kubeconfig", NAMESPACE)
+        log = self.results_dir / "operator.log"
+        await stack.enter_async_context(operator_process(self.checkout, kubeconfig, url_map, self.env, log))
+        self.say(f"API server {cluster.url}; Service {RELEASE} at {service_url}; logs in {self.results_dir}")
+        helm = self.checkout.helm()
+        assert helm is not None
+        return StoryRunner(
+            client=client,
+            helm=helm,
+            chart=self.checkout.chart,
+            values_file=self.options.values,
+            namespace=NAMESPACE,
+            release=RELEASE,
+            clock=self.clock,
+            say=self.say,
+            timeout=self.options.release_timeout,
+        )
+
+    async def _seed(self, client: KubeClient) -> None:
+        self.say("  seeding demo tenants (seed_demo) for the load test and the prober")
+        tokens = await asyncio.to_thread(seed, self.checkout, self.database_url, self.env)
+        await client.apply(SECRETS, NAMESPACE, secret("claims-api-loadtest", {"tokens": ",".join(tokens)}))
+        self.prober.token = tokens[0]
+
+    async def _play(self, story: StoryRunner, step: Step) -> None:
+        async def on_phase(result: ReleaseResult, phase: str) -> None:
+            # The first release's expand migrations make the tables the seed needs.
+            if phase in SEEDABLE_PHASES and self.prober.token is None:
+                await self._seed(story.client)
+
+        result = await story.play(step, on_phase)
+        self.results.append(result)
+        if result.phase == "Succeeded" and self.prober.token is not None and not self.prober.running:
+            self.say("  prober: /health/ready and a page of claims through the Service, every 150 ms")
+            self.prober.start()
+        result.prober = asdict(ProbeTally.of(window(self.prober.samples, result.started, result.ended)))
+        self.say(f"{step.name}: {result.phase} in {result.seconds:g}s (expected {step.expect})")
+
+    def _report(self, migrations: list[dict[str, Any]]) -> dict[str, Any]:
+        data = report.summary(self.results, self.prober.samples, self.clock())
+        data["migrations"] = migrations
+        report.write_json(self.results_dir / "summary.json", data)
+        report.write_timeline(self.results_dir / "timeline.png", self.results, self.prober.samples)
+        tally = data["prober"]
+        print()
+        print(report.table(self.results))
+        print(f"\nprober: {tally['requests']} requests, {tally['failures']} failed, p95 {tally['p95Ms']} ms")
+        print(f"total {data['seconds']}s; summary.json and timeline.png in {self.results_dir}")
+        return data

@@ -1,0 +1,88 @@
+"""The node: starts a `PodWorker` for every pod it sees and releases the pods that are deleted."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from localdb import free_port
+from rollguard.sandbox.endpoints import PodEndpoints
+from rollguard.sandbox.kube import PODS, KubeClient
+from rollguard.sandbox.kubelet import FINALIZER, NodeConfig, PodWorker
+
+log = logging.getLogger(__name__)
+
+FINAL_PHASES = {"Succeeded", "Failed"}
+
+PodKey = tuple[str, str]
+
+
+def pod_key(pod: dict[str, Any]) -> PodKey:
+    meta = pod["metadata"]
+    return meta.get("namespace", "default"), meta["name"]
+
+
+class Node:
+    """All pods of the sandbox run here."""
+
+    def __init__(self, client: KubeClient, config: NodeConfig) -> None:
+        self.client = client
+        self.config = config
+        self.workers: dict[PodKey, PodWorker] = {}
+        self._releasing: dict[PodKey, asyncio.Task[None]] = {}
+
+    def endpoints(self) -> list[PodEndpoints]:
+        return [worker.endpoints() for worker in self.workers.values()]
+
+    async def sync(self, pods: list[dict[str, Any]]) -> None:
+        seen = set()
+        for pod in pods:
+            key = pod_key(pod)
+            seen.add(key)
+            meta = pod["metadata"]
+            if meta.get("deletionTimestamp"):
+                if key not in self._releasing:
+                    self._releasing[key] = asyncio.create_task(
+                        self._release(key, meta.get("finalizers") or [])
+                    )
+            elif key not in self.workers and (pod.get("status") or {}).get("phase") not in FINAL_PHASES:
+                self._start(pod)
+        for key in list(self.workers):
+            if key not in seen and key not in self._releasing:
+                self._releasing[key] = asyncio.create_task(self._release(key, None))
+        for key, task in list(self._releasing.items()):
+            if task.done():
+                del self._releasing[key]
+
+    def _start(self, pod: dict[str, Any]) -> None:
+        count = sum(
+            len(container.get("ports") or ()) for container in pod.get("spec", {}).get("containers") or ()
+        )
+        worker = PodWorker(pod, self.client, self.config, [free_port() for _ in range(count)])
+        worker.task = asyncio.create_task(worker.run())
+        self.workers[pod_key(pod)] = worker
+        log.debug("started pod %s/%s", worker.namespace, worker.name)
+
+    async def _release(self, key: PodKey, finalizers: list[str] | None) -> None:
+        """Stop the pod's containers, then drop our finalizer so the API server removes the pod."""
+        worker = self.workers.get(key)
+        if worker is not None:
+            await worker.terminate()
+            worker.cleanup_files()
+            self.workers.pop(key, None)
+        if finalizers is not None and FINALIZER in finalizers:
+            rest = [name for name in finalizers if name != FINALIZER]
+            with contextlib.suppress(Exception):
+                await self.client.patch(PODS, key[0], key[1], {"metadata": {"finalizers": rest or None}})
+
+    async def shutdown(self) -> None:
+        """Stop every pod now (without the drain delay), e.g. when the sandbox exits."""
+        for worker in self.workers.values():
+            worker.grace = min(worker.grace, 5.0)
+        await asyncio.gather(
+            *(worker.terminate() for worker in self.workers.values()), return_exceptions=True
+        )
+        await asyncio.gather(*self._releasing.values(), return_exceptions=True)
+        self.workers.clear()

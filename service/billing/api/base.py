@@ -1,0 +1,92 @@
+"""The tenant-scoped viewset every tenant resource builds on.
+
+Its queryset comes from a selector scoped to the caller's customer, so an id of
+another tenant is a 404; that miss, like a refused permission, is written to the
+audit trail as a denied access.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.http import Http404
+from rest_framework import exceptions, viewsets
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from billing.api.permissions import CanWriteOrReadOnly, IsTenantMember, membership_of, tenant_of
+from billing.models import AuditAction, AuditOutcome, Customer
+from billing.selectors.tenancy import belongs_to_other_tenant
+from billing.services.audit import audit_record
+
+# Ids are bigints: anything longer cannot name a row and must not reach the database.
+ID_PATTERN = r"[0-9]{1,18}"
+
+
+class TenantViewSet(viewsets.GenericViewSet):
+    permission_classes = [IsAuthenticated, IsTenantMember, CanWriteOrReadOnly]
+    lookup_value_regex = ID_PATTERN
+    #: The audit trail's name for this resource; None leaves its reads unaudited.
+    audit_object_type: str | None = None
+
+    @property
+    def customer(self) -> Customer:
+        if getattr(self, "swagger_fake_view", False):
+            # Schema generation builds querysets to learn the model, with no caller.
+            return Customer(pk=0)
+        return tenant_of(self.request)
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = super().get_serializer_context()
+        if membership_of(self.request) is not None:
+            context["customer"] = self.customer
+        return context
+
+    def handle_exception(self, exc: Exception) -> Response:
+        # Here, after any transaction of the request has unwound, so the denied
+        # row survives the rollback of the access it refused.
+        if self.audit_object_type and membership_of(self.request) is not None:
+            if isinstance(exc, exceptions.PermissionDenied) or (
+                isinstance(exc, Http404) and self._names_other_tenants_object()
+            ):
+                self._audit(AuditAction.DENIED, object_id=self._lookup_value(), outcome=AuditOutcome.DENIED)
+        return super().handle_exception(exc)
+
+    def _lookup_value(self) -> str:
+        return str(self.kwargs.get(self.lookup_url_kwarg or self.lookup_field, ""))
+
+    def _names_other_tenants_object(self) -> bool:
+        pk = self._lookup_value()
+        model = self.get_queryset().model
+        return bool(pk) and belongs_to_other_tenant(model=model, pk=pk, customer=self.customer)
+
+    def _audit(self, action: AuditAction, *, object_id: object = "", outcome: AuditOutcome = AuditOutcome.SUCCESS) -> None:
+        assert self.audit_object_type, f"{type(self).__name__} audits nothing; set audit_object_type"
+        audit_record(
+            actor=self.request.user,
+            customer_id=self.customer.pk,
+            action=action,
+            object_type=self.audit_object_type,
+            object_id=object_id,
+            outcome=outcome,
+        )
+
+
+class AuditedReadMixin:
+    """Detail reads write a `read` row in the read's transaction; each list
+    request writes one `list` row (which rows it showed follows from the query)."""
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        with transaction.atomic():
+            instance = self.get_object()  # type: ignore[attr-defined]
+            self._audit(AuditAction.READ, object_id=instance.pk)  # type: ignore[attr-defined]
+        return Response(self.get_serializer(instance).data)  # type: ignore[attr-defined]
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        queryset = self.filter_queryset(self.get_queryset())  # type: ignore[attr-defined]
+        page = self.paginate_queryset(queryset)  # type: ignore[attr-defined]
+        data = self.get_serializer(page, many=True).data  # type: ignore[attr-defined]
+        self._audit(AuditAction.LIST)  # type: ignore[attr-defined]
+        return self.get_paginated_response(data)  # type: ignore[attr-defined]

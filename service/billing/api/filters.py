@@ -1,0 +1,91 @@
+"""The query parameters of every list. An invalid value is a 400, never ignored."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+from django_filters import rest_framework as filters
+
+from billing.models import AuditAction, AuditEvent, AuditOutcome, Claim, ClaimStatus, Patient, Payer
+
+
+class ClaimFilter(filters.FilterSet):
+    status = filters.ChoiceFilter(choices=ClaimStatus.choices)
+    payer = filters.NumberFilter(field_name="payer_id", help_text="Payer id.")
+    patient = filters.NumberFilter(field_name="patient_id", help_text="Patient id.")
+    service_date = filters.DateFromToRangeFilter(
+        help_text="`service_date_after` and `service_date_before` bound the service date, inclusive."
+    )
+    billed_min = filters.NumberFilter(field_name="billed_amount", lookup_expr="gte")
+    billed_max = filters.NumberFilter(field_name="billed_amount", lookup_expr="lte")
+    search = filters.CharFilter(
+        method="filter_search", help_text="A claim number, or the start of the patient's last name."
+    )
+    ordering = filters.OrderingFilter(
+        fields=("number", "service_date", "billed_amount", "created_at"),
+        help_text="Sort by number, service_date, billed_amount or created_at; prefix - for descending.",
+    )
+
+    class Meta:
+        model = Claim
+        fields = ("status", "payer", "patient", "service_date", "billed_min", "billed_max")
+
+    def filter_search(self, queryset: QuerySet[Claim], name: str, value: str) -> QuerySet[Claim]:
+        value = value.strip()
+        if value.isdigit() and len(value) <= 18:
+            return queryset.filter(Q(number=int(value)) | Q(patient__last_name__istartswith=value))
+        return queryset.filter(patient__last_name__istartswith=value)
+
+
+class PayerSummaryFilter(filters.FilterSet):
+    payer = filters.NumberFilter(field_name="payer_id", help_text="Payer id.")
+    service_date = filters.DateFromToRangeFilter(
+        help_text="Count only claims whose service date lies in this range, inclusive."
+    )
+
+    class Meta:
+        model = Claim
+        fields = ("payer", "service_date")
+
+
+class PatientFilter(filters.FilterSet):
+    last_name = filters.CharFilter(lookup_expr="istartswith")
+    member_id = filters.CharFilter()
+    date_of_birth = filters.DateFilter()
+    ordering = filters.OrderingFilter(fields=("last_name", "date_of_birth", "created_at"))
+
+    class Meta:
+        model = Patient
+        fields = ("last_name", "member_id", "date_of_birth")
+
+
+class PayerFilter(filters.FilterSet):
+    code = filters.CharFilter()
+    name = filters.CharFilter(lookup_expr="icontains")
+    is_active = filters.BooleanFilter()
+
+    class Meta:
+        model = Payer
+        fields = ("code", "name", "is_active")
+
+
+class ActivePayerFilter(filters.FilterSet):
+    code = filters.CharFilter()
+    name = filters.CharFilter(lookup_expr="icontains")
+
+    class Meta:
+        model = Payer
+        fields = ("code", "name")
+
+
+class AuditEventFilter(filters.FilterSet):
+    action = filters.ChoiceFilter(choices=AuditAction.choices)
+    outcome = filters.ChoiceFilter(choices=AuditOutcome.choices)
+    object_type = filters.ChoiceFilter(choices=[("patient", "patient"), ("claim", "claim")])
+    object_id = filters.CharFilter()
+    occurred = filters.IsoDateTimeFromToRangeFilter(
+        field_name="occurred_at", help_text="`occurred_after` and `occurred_before`, ISO 8601."
+    )
+
+    class Meta:
+        model = AuditEvent
+        fields = ("action", "outcome", "object_type", "object_id", "occurred")

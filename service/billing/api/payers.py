@@ -1,0 +1,65 @@
+"""/api/v1/payers/: the shared payer directory, plus your customer's per-payer summary."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from billing.api.base import TenantViewSet
+from billing.api.filters import ActivePayerFilter, PayerFilter, PayerSummaryFilter
+from billing.api.schema import LIST, READ
+from billing.api.serializers import PayerSerializer, PayerSummarySerializer
+from billing.models import Payer
+from billing.selectors.claims import claim_payer_summary
+from billing.selectors.payers import payer_active_list, payer_list
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List all payers", responses={200: PayerSerializer, **LIST}),
+    retrieve=extend_schema(summary="Read one payer", responses={200: PayerSerializer, **READ}),
+)
+class PayerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """Payers are reference data shared by every customer, so any member may read
+    them all; `summary` aggregates only the caller's own claims."""
+
+    serializer_class = PayerSerializer
+    filterset_class = PayerFilter
+
+    def get_queryset(self) -> QuerySet[Any]:
+        if self.action == "payer_summary":
+            return claim_payer_summary(customer=self.customer)
+        if self.action == "active":
+            return payer_active_list()
+        return payer_list()
+
+    @extend_schema(
+        summary="Claim counts, amounts and denial rate per payer, for your customer",
+        responses={200: PayerSummarySerializer(many=True), **LIST},
+    )
+    @action(
+        detail=False,
+        methods=["get"],
+        url_path="summary",
+        serializer_class=PayerSummarySerializer,
+        filterset_class=PayerSummaryFilter,
+    )
+    def payer_summary(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self._paginated_list()
+
+    @extend_schema(
+        summary="Payers that currently accept claims",
+        responses={200: PayerSerializer(many=True), **LIST},
+    )
+    @action(detail=False, methods=["get"], filterset_class=ActivePayerFilter)
+    def active(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self._paginated_list()
+
+    def _paginated_list(self) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)

@@ -1,0 +1,147 @@
+"""Request and response shapes. Writes accept only their writable fields: a
+tenant, owner, number or status in a body is refused, never silently used."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.utils import timezone
+from rest_framework import serializers
+
+from billing.models import AuditEvent, Claim, ClaimStatus, Patient, Payer
+
+AMOUNT = {"max_digits": 12, "decimal_places": 2}
+
+
+class StrictFieldsMixin:
+    """Refuse keys that are not writable fields of this serializer."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            writable = {name for name, field in self.fields.items() if not field.read_only}  # type: ignore[attr-defined]
+            refused = sorted(set(data) - writable)
+            if refused:
+                raise serializers.ValidationError(
+                    {
+                        name: [f"Not accepted here; writable fields are: {', '.join(sorted(writable))}."]
+                        for name in refused
+                    }
+                )
+        return super().to_internal_value(data)  # type: ignore[misc]
+
+
+def _not_in_future(value: datetime.date) -> datetime.date:
+    if value > timezone.localdate():
+        raise serializers.ValidationError("Must not be in the future.")
+    return value
+
+
+class PatientSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    date_of_birth = serializers.DateField(validators=[_not_in_future])
+
+    class Meta:
+        model = Patient
+        fields = ("id", "first_name", "last_name", "date_of_birth", "member_id", "created_at", "updated_at")
+        read_only_fields = ("id", "created_at", "updated_at")
+
+
+class PayerSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Payer
+        fields = ("id", "code", "name", "is_active")
+        read_only_fields = fields
+
+
+class PayerSummarySerializer(serializers.Serializer):
+    payer = serializers.IntegerField(source="payer_id")
+    payer_code = serializers.CharField()
+    payer_name = serializers.CharField()
+    claim_count = serializers.IntegerField()
+    denied_count = serializers.IntegerField()
+    billed_total = serializers.DecimalField(**AMOUNT)
+    paid_total = serializers.DecimalField(**AMOUNT)
+    denial_rate = serializers.FloatField(help_text="Denied claims as a share of all claims, 0 to 1.")
+
+
+class ClaimSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects.none())
+    payer = serializers.PrimaryKeyRelatedField(queryset=Payer.objects.all())
+    patient_name = serializers.SerializerMethodField()
+    payer_name = serializers.CharField(source="payer.name", read_only=True)
+    billed_amount = serializers.DecimalField(**AMOUNT, min_value=Decimal("0.01"))
+    service_date = serializers.DateField(validators=[_not_in_future])
+
+    class Meta:
+        model = Claim
+        fields = (
+            "id",
+            "number",
+            "patient",
+            "patient_name",
+            "payer",
+            "payer_name",
+            "billed_amount",
+            "paid_amount",
+            "service_date",
+            "status",
+            "denial_reason",
+            "created_at",
+            "updated_at",
+        )
+        read_only_fields = ("id", "number", "paid_amount", "status", "denial_reason", "created_at", "updated_at")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        customer = self.context.get("customer")
+        if customer is not None:
+            # A patient id of another tenant reads as one that does not exist.
+            self.fields["patient"].queryset = Patient.objects.filter(customer=customer)
+
+    def get_patient_name(self, claim: Claim) -> str:
+        return f"{claim.patient.first_name} {claim.patient.last_name}"
+
+
+class ClaimTransitionSerializer(StrictFieldsMixin, serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=[ClaimStatus.ACCEPTED, ClaimStatus.PAID, ClaimStatus.DENIED],
+        help_text="submitted -> accepted -> paid | denied.",
+    )
+    paid_amount = serializers.DecimalField(
+        **AMOUNT, required=False, min_value=Decimal("0.01"), help_text="Required when status is paid."
+    )
+    denial_reason = serializers.CharField(
+        required=False, allow_blank=False, max_length=500, help_text="Required when status is denied."
+    )
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor.username", read_only=True)
+
+    class Meta:
+        model = AuditEvent
+        fields = ("id", "occurred_at", "actor", "action", "object_type", "object_id", "outcome", "request_id")
+        read_only_fields = fields
+
+
+class LoginSerializer(StrictFieldsMixin, serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=128, style={"input_type": "password"}, trim_whitespace=False)
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField()
+    expiry = serializers.DateTimeField(allow_null=True)
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField(help_text="What went wrong and what to do about it.")
+    code = serializers.CharField(help_text="A stable machine-readable name for the error.")
+
+
+class ValidationErrorSerializer(ErrorSerializer):
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="Messages for each invalid field (or query parameter).",
+    )

@@ -1,0 +1,32 @@
+"""Reads of claims, always scoped to one tenant before anything else."""
+
+from __future__ import annotations
+
+from django.db.models import Count, F, FloatField, Q, QuerySet, Sum
+from django.db.models.functions import Cast
+
+from billing.models import Claim, ClaimStatus, Customer
+
+
+def claim_list(*, customer: Customer) -> QuerySet[Claim]:
+    # The list and detail views render the patient's name and the payer's.
+    return Claim.objects.filter(customer=customer).select_related("patient", "payer").order_by("-number")
+
+
+def claim_payer_summary(*, customer: Customer) -> QuerySet[Claim]:
+    """One row per payer the tenant has billed: counts, totals and denial rate, in one grouped query."""
+    denied = Count("id", filter=Q(status=ClaimStatus.DENIED))
+    return (
+        Claim.objects.filter(customer=customer)
+        .values("payer_id")
+        .annotate(
+            payer_code=F("payer__code"),
+            payer_name=F("payer__name"),
+            claim_count=Count("id"),
+            denied_count=denied,
+            billed_total=Sum("billed_amount"),
+            paid_total=Sum("paid_amount"),
+            denial_rate=Cast(denied, FloatField()) / Cast(Count("id"), FloatField()),
+        )
+        .order_by("payer_name", "payer_id")
+    )

@@ -1,0 +1,28 @@
+"""Writing the audit trail. Callers run it inside the transaction of the access it records."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+
+from billing.models import AuditAction, AuditEvent, AuditOutcome
+from config.request_context import current_request_id
+
+
+def audit_record(
+    *,
+    actor: AbstractBaseUser,
+    customer_id: int,
+    action: AuditAction,
+    object_type: str,
+    object_id: object = "",
+    outcome: AuditOutcome = AuditOutcome.SUCCESS,
+) -> AuditEvent:
+    return AuditEvent.objects.create(
+        actor=actor,
+        customer_id=customer_id,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        outcome=outcome,
+        request_id=current_request_id.get(),
+    )

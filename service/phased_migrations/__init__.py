@@ -1,0 +1,1 @@
+"""Phased, zero-downtime database migrations: expand before the rollout, contract after it."""

@@ -1,0 +1,1 @@
+"""Django apps whose migrations exercise migrate_phase: good, bad and unmarked ones."""

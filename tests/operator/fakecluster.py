@@ -1,0 +1,358 @@
+"""A scripted stand-in for the Deployment and Job controllers and the kubelet.
+
+It talks to the emulator over HTTP like any controller: it turns Deployments
+into pods, reports pod readiness and restarts, keeps the Deployment's status,
+runs Jobs to the outcome a test scripts, and writes the Locust master's
+termination message. It also serves the release's Service on a local port, so
+the operator's recovery check makes real HTTP requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import datetime
+import http.server
+import json
+import threading
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+
+from rollguard.builders.spec import RELEASE_LABEL, REVISION_LABEL, ROLE_LABEL
+
+PASSED_SUMMARY = {
+    "verdict": "passed",
+    "reasons": [],
+    "requests": 1520,
+    "failures": 0,
+    "errorRatePercent": 0.0,
+    "p50Ms": 21,
+    "p95Ms": 88,
+    "p99Ms": 140,
+    "rps": 50.1,
+    "worst": [{"name": "GET /api/v1/claims/", "p95Ms": 120, "failures": 0}],
+    "thresholds": {"p95Ms": 500, "errorRatePercent": 5},
+}
+FAILED_SUMMARY = {
+    **PASSED_SUMMARY,
+    "verdict": "failed",
+    "reasons": ["p95 912 ms > 500 ms"],
+    "p95Ms": 912,
+}
+
+
+def _comparable(status: dict[str, Any]) -> tuple[Any, list[Any]]:
+    return status.get("conditions"), [c.get("restartCount") for c in status.get("containerStatuses", [])]
+
+
+def _now() -> str:
+    return datetime.datetime.now(tz=datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class Script:
+    """What the cluster does. Pods are scripted by image, Jobs by role label or name."""
+
+    # image -> "ready" | "never-ready" | "crashloop" | "deadline"
+    pods: dict[str, str] = field(default_factory=dict)
+    # role label (migrate-lint, migrate-expand, migrate-contract, master, worker) or Job name
+    #   -> "succeed" | "fail" | "hang" | "crash" | "deadline"
+    jobs: dict[str, str] = field(default_factory=dict)
+    master_message: str = json.dumps(PASSED_SUMMARY)
+    ready_after: float = 0.2
+    job_seconds: float = 0.2
+    crash_every: float = 0.15
+    # How many /health/ready requests answer 503 before the Service is judged by its pods.
+    health_failures: int = 0
+
+
+class ServiceStub:
+    """The release's Service on 127.0.0.1: 200 while some pod is Ready, 503 otherwise."""
+
+    def __init__(self, cluster: FakeCluster) -> None:
+        self.cluster = cluster
+        self.requests = 0
+        stub = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                stub.requests += 1
+                healthy = stub.cluster.ready_pods > 0
+                if stub.cluster.script.health_failures > 0:
+                    stub.cluster.script.health_failures -= 1
+                    healthy = False
+                body = json.dumps({"ready": healthy}).encode()
+                self.send_response(200 if healthy else 503)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> ServiceStub:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class FakeCluster:
+    """Plays the controllers and the kubelet for one namespace, one tick at a time."""
+
+    def __init__(self, url: str, namespace: str, script: Script | None = None, tick: float = 0.05) -> None:
+        self.url = url.rstrip("/")
+        self.namespace = namespace
+        self.script = script or Script()
+        self.tick = tick
+        self.job_runs: collections.Counter[str] = collections.Counter()
+        self.job_order: list[str] = []
+        self.ready_pods = 0
+        # When the kubelet wrote the pod status that decides the release's health (for benchmarks).
+        self.decisive_at: dict[str, float] = {}
+        self._born: dict[str, float] = {}
+        self._session: aiohttp.ClientSession | None = None
+
+    # -- HTTP ------------------------------------------------------------------
+
+    def _ns(self, group_version: str, plural: str) -> str:
+        root = "/api/v1" if group_version == "v1" else f"/apis/{group_version}"
+        return f"{self.url}{root}/namespaces/{self.namespace}/{plural}"
+
+    async def _list(self, group_version: str, plural: str, selector: str = "") -> list[dict[str, Any]]:
+        assert self._session is not None
+        params = {"labelSelector": selector} if selector else {}
+        async with self._session.get(self._ns(group_version, plural), params=params) as response:
+            return list((await response.json()).get("items") or [])
+
+    async def _post(self, group_version: str, plural: str, body: dict[str, Any]) -> None:
+        assert self._session is not None
+        async with self._session.post(self._ns(group_version, plural), json=body) as response:
+            await response.read()
+
+    async def _patch(
+        self, group_version: str, plural: str, name: str, body: dict[str, Any], status: bool
+    ) -> None:
+        assert self._session is not None
+        url = f"{self._ns(group_version, plural)}/{name}" + ("/status" if status else "")
+        headers = {"Content-Type": "application/merge-patch+json"}
+        async with self._session.patch(url, json=body, headers=headers) as response:
+            await response.read()
+
+    async def _delete(self, group_version: str, plural: str, name: str) -> None:
+        assert self._session is not None
+        async with self._session.delete(f"{self._ns(group_version, plural)}/{name}") as response:
+            await response.read()
+
+    # -- the loop --------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[FakeCluster]:
+        async with aiohttp.ClientSession() as session:
+            self._session = session
+            task = asyncio.create_task(self._loop())
+            try:
+                yield self
+            finally:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+                self._session = None
+
+    async def _loop(self) -> None:
+        while True:
+            with contextlib.suppress(aiohttp.ClientError, KeyError):
+                await self.step()
+            await asyncio.sleep(self.tick)
+
+    async def step(self) -> None:
+        pods = await self._list("v1", "pods")
+        for deployment in await self._list("apps/v1", "deployments"):
+            await self._reconcile_deployment(deployment, pods)
+        for job in await self._list("batch/v1", "jobs"):
+            await self._reconcile_job(job, pods)
+
+    # -- Deployments and their pods -----------------------------------------------
+
+    def _behaviour(self, template: dict[str, Any]) -> str:
+        image = template["spec"]["containers"][0]["image"]
+        return self.script.pods.get(image, "ready")
+
+    async def _reconcile_deployment(self, deployment: dict[str, Any], all_pods: list[dict[str, Any]]) -> None:
+        name = deployment["metadata"]["name"]
+        spec = deployment["spec"]
+        template = spec["template"]
+        labels = template["metadata"]["labels"]
+        revision = labels[REVISION_LABEL]
+        replicas = spec.get("replicas", 1)
+        mine = [
+            pod
+            for pod in all_pods
+            if (pod["metadata"].get("labels") or {}).get(RELEASE_LABEL) == labels[RELEASE_LABEL]
+            and ROLE_LABEL not in (pod["metadata"].get("labels") or {})
+        ]
+        current = [pod for pod in mine if pod["metadata"]["labels"].get(REVISION_LABEL) == revision]
+        older = [pod for pod in mine if pod["metadata"]["labels"].get(REVISION_LABEL) != revision]
+        for index in range(len(current), replicas):
+            pod_name = f"{name}-{revision}-{index}"
+            self._born[pod_name] = time.monotonic()
+            body = {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {"name": pod_name, "namespace": self.namespace, "labels": dict(labels)},
+                "spec": template["spec"],
+            }
+            await self._post("v1", "pods", body)
+        behaviour = self._behaviour(template)
+        for pod in current:
+            await self._kubelet(pod, behaviour)
+        ready_new = sum(1 for pod in current if self._is_ready(pod))
+        if ready_new >= replicas:
+            for pod in older:
+                await self._delete("v1", "pods", pod["metadata"]["name"])
+            older = []
+        ready_old = sum(1 for pod in older if self._is_ready(pod))
+        self.ready_pods = ready_new + ready_old
+        progressing = {"type": "Progressing", "status": "True", "reason": "ReplicaSetUpdated"}
+        if ready_new >= replicas:
+            progressing["reason"] = "NewReplicaSetAvailable"
+        elif behaviour == "deadline" and current:
+            progressing = {"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded"}
+        status = {
+            "observedGeneration": deployment["metadata"].get("generation", 1),
+            "replicas": len(current) + len(older),
+            "updatedReplicas": len(current),
+            "readyReplicas": ready_new + ready_old,
+            "availableReplicas": ready_new + ready_old,
+            "conditions": [
+                {"type": "Available", "status": "True" if ready_new + ready_old >= replicas else "False"},
+                progressing,
+            ],
+        }
+        if {k: deployment.get("status", {}).get(k) for k in status} != status:
+            await self._patch("apps/v1", "deployments", name, {"status": status}, status=True)
+
+    @staticmethod
+    def _is_ready(pod: dict[str, Any]) -> bool:
+        conditions = (pod.get("status") or {}).get("conditions") or []
+        return any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
+
+    async def _kubelet(self, pod: dict[str, Any], behaviour: str) -> None:
+        name = pod["metadata"]["name"]
+        age = time.monotonic() - self._born.setdefault(name, time.monotonic())
+        old = pod.get("status") or {}
+        restarts = 0
+        ready = False
+        waiting: dict[str, Any] | None = None
+        if behaviour == "ready":
+            ready = age >= self.script.ready_after
+        elif behaviour == "crashloop":
+            restarts = int(age / self.script.crash_every)
+            waiting = {"reason": "CrashLoopBackOff", "message": "back-off restarting failed container"}
+        status = {
+            "phase": "Running",
+            "conditions": [{"type": "Ready", "status": "True" if ready else "False"}],
+            "containerStatuses": [
+                {
+                    "name": pod["spec"]["containers"][0]["name"],
+                    "ready": ready,
+                    "restartCount": restarts,
+                    "state": {"waiting": waiting} if waiting else {"running": {"startedAt": _now()}},
+                }
+            ],
+        }
+        if _comparable(old) != _comparable(status):
+            release = pod["metadata"]["labels"].get(RELEASE_LABEL, "")
+            if (behaviour == "crashloop" and restarts > 0) or (behaviour == "ready" and ready):
+                self.decisive_at.setdefault(
+                    f"{release}/{pod['metadata']['labels'].get(REVISION_LABEL)}", time.monotonic()
+                )
+            await self._patch("v1", "pods", name, {"status": status}, status=True)
+
+    # -- Jobs ------------------------------------------------------------------
+
+    def _outcome(self, job: dict[str, Any]) -> str:
+        name = job["metadata"]["name"]
+        role = (job["metadata"].get("labels") or {}).get(ROLE_LABEL, "")
+        return self.script.jobs.get(name) or self.script.jobs.get(role) or "succeed"
+
+    async def _reconcile_job(self, job: dict[str, Any], all_pods: list[dict[str, Any]]) -> None:
+        name = job["metadata"]["name"]
+        status = job.get("status") or {}
+        if any(c.get("status") == "True" for c in status.get("conditions") or []):
+            return
+        pod_name = f"{name}-pod"
+        labels = dict(job["spec"]["template"]["metadata"].get("labels") or {})
+        if not any(pod["metadata"]["name"] == pod_name for pod in all_pods):
+            self.job_runs[name] += 1
+            self.job_order.append(name)
+            self._born[pod_name] = time.monotonic()
+            body = {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {"name": pod_name, "namespace": self.namespace, "labels": labels},
+                "spec": job["spec"]["template"]["spec"],
+                "status": {"phase": "Pending"},
+            }
+            await self._post("v1", "pods", body)
+            await self._patch("v1", "pods", pod_name, {"status": {"phase": "Running"}}, status=True)
+            await self._patch(
+                "batch/v1", "jobs", name, {"status": {"active": 1, "startTime": _now()}}, status=True
+            )
+            return
+        if time.monotonic() - self._born.get(pod_name, 0) < self.script.job_seconds:
+            return
+        outcome = self._outcome(job)
+        if outcome == "hang":
+            return
+        role = labels.get(ROLE_LABEL, "")
+        message = self.script.master_message if role == "master" else json.dumps({"phase": role, "ok": True})
+        if outcome == "deadline":
+            conditions = [
+                {"type": "Failed", "status": "True", "reason": "DeadlineExceeded", "message": "too slow"}
+            ]
+            await self._patch(
+                "batch/v1",
+                "jobs",
+                name,
+                {"status": {"active": 0, "failed": 1, "conditions": conditions}},
+                status=True,
+            )
+            return
+        code = {"succeed": 0, "fail": 2, "crash": 1}[outcome]
+        if outcome == "crash":
+            message = ""
+        elif outcome == "fail" and role != "master":
+            message = json.dumps({"phase": role, "ok": False, "unsafe": ["0042_drop_column"]})
+        terminated = {"exitCode": code, "reason": "Completed" if code == 0 else "Error", "message": message}
+        pod_status = {
+            "phase": "Succeeded" if code == 0 else "Failed",
+            "containerStatuses": [
+                {"name": "main", "ready": False, "restartCount": 0, "state": {"terminated": terminated}}
+            ],
+        }
+        await self._patch("v1", "pods", pod_name, {"status": pod_status}, status=True)
+        if code == 0:
+            complete = {"type": "Complete", "status": "True"}
+            job_status: dict[str, Any] = {"active": 0, "succeeded": 1, "conditions": [complete]}
+        else:
+            failed = {
+                "type": "Failed",
+                "status": "True",
+                "reason": "BackoffLimitExceeded",
+                "message": f"exit {code}",
+            }
+            job_status = {"active": 0, "failed": 1, "conditions": [failed]}
+        await self._patch("batch/v1", "jobs", name, {"status": job_status}, status=True)

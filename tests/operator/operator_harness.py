@@ -1,0 +1,185 @@
+"""The operator suite's harness: the emulator over HTTP, the real operator in-process, scenario manifests."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+# The handlers read their timer interval at import: the suite polls fast.
+os.environ.setdefault("ROLLGUARD_POLL_SECONDS", "0.5")
+os.environ["ROLLGUARD_METRICS_PORT"] = "0"
+
+import kmock
+
+from rollguard.emulator import RollguardEmulator
+
+ROOT = Path(__file__).resolve().parents[2]
+CRD_DIR = ROOT / "manifests" / "crds"
+NAMESPACE = "claims"
+
+
+def release_manifest(
+    name: str = "claims-api", image: str = "ghcr.io/rollguard/api:v1", **spec: Any
+) -> dict[str, Any]:
+    """An ApiRelease with short timeouts, as the scenarios need them."""
+    body: dict[str, Any] = {
+        "apiVersion": "rollguard.dev/v1alpha1",
+        "kind": "ApiRelease",
+        "metadata": {"name": name, "namespace": NAMESPACE},
+        "spec": {
+            "replicas": 2,
+            "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {
+                    "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
+                    "containers": [
+                        {
+                            "name": "api",
+                            "image": image,
+                            "ports": [{"name": "http", "containerPort": 8000}],
+                            "securityContext": {
+                                "allowPrivilegeEscalation": False,
+                                "capabilities": {"drop": ["ALL"]},
+                            },
+                        }
+                    ],
+                },
+            },
+            "containerName": "api",
+            "service": {"name": name, "port": 80},
+            "health": {
+                "readyTimeoutSeconds": 3,
+                "maxRestarts": 2,
+                "verify": {"path": "/health/ready", "timeoutSeconds": 2, "retries": 3},
+            },
+            "migrations": {"activeDeadlineSeconds": 60},
+        },
+    }
+    for key, value in spec.items():
+        body["spec"][key] = value
+    return body
+
+
+def with_loadtest(body: dict[str, Any], **overrides: Any) -> dict[str, Any]:
+    result = copy.deepcopy(body)
+    result["spec"]["loadTest"] = {
+        "enabled": True,
+        "image": "ghcr.io/rollguard/loadtest:0.1.0",
+        "users": 5,
+        "runTimeSeconds": 1,
+        "thresholds": {"p95Ms": 500, "errorRatePercent": 5},
+        **overrides,
+    }
+    return result
+
+
+async def wait_for(condition: Callable[[], Any], seconds: float = 20.0, interval: float = 0.05) -> Any:
+    """Poll until `condition()` is truthy; fail with the last value seen."""
+    deadline = time.monotonic() + seconds
+    value = None
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        await asyncio.sleep(interval)
+    raise AssertionError(f"timed out after {seconds}s; last value: {value!r}")
+
+
+class Api:
+    """The emulator served over HTTP, with small shortcuts for the scenarios."""
+
+    def __init__(self, emulator: RollguardEmulator, server: kmock.Server) -> None:
+        self.emulator = emulator
+        self.server = server
+        self.url = str(server.url).rstrip("/")
+
+    async def apply(self, body: dict[str, Any]) -> dict[str, Any]:
+        group_version = body["apiVersion"]
+        plural = {"ApiRelease": "apireleases", "LoadTest": "loadtests", "ConfigMap": "configmaps"}[
+            body["kind"]
+        ]
+        root = "/api/v1" if group_version == "v1" else f"/apis/{group_version}"
+        path = f"{root}/namespaces/{body['metadata']['namespace']}/{plural}"
+        name = body["metadata"]["name"]
+        if self.emulator.read(f"{group_version}/{plural}", body["metadata"]["namespace"], name) is None:
+            response = await self.server.client.post(path, json=body)
+        else:
+            response = await self.server.client.patch(
+                f"{path}/{name}",
+                json={"spec": body["spec"]},
+                headers={"Content-Type": "application/merge-patch+json"},
+            )
+        assert response.status < 300, await response.text()
+        return dict(await response.json())
+
+    async def patch(self, path: str, body: Any) -> dict[str, Any]:
+        response = await self.server.client.patch(
+            path, json=body, headers={"Content-Type": "application/merge-patch+json"}
+        )
+        assert response.status < 300, await response.text()
+        return dict(await response.json())
+
+    def release(self, name: str = "claims-api") -> dict[str, Any]:
+        return self.emulator.read("rollguard.dev/v1alpha1/apireleases", NAMESPACE, name) or {}
+
+    def status(self, name: str = "claims-api") -> dict[str, Any]:
+        return self.release(name).get("status") or {}
+
+    def phase(self, name: str = "claims-api") -> str | None:
+        return self.status(name).get("phase")
+
+    def condition(self, kind: str, name: str = "claims-api") -> dict[str, Any]:
+        return next((c for c in self.status(name).get("conditions", []) if c["type"] == kind), {})
+
+    def deployment(self, name: str = "claims-api") -> dict[str, Any] | None:
+        return self.emulator.read("apps/v1/deployments", NAMESPACE, name)
+
+    def image(self, name: str = "claims-api") -> str | None:
+        deployment = self.deployment(name)
+        return deployment["spec"]["template"]["spec"]["containers"][0]["image"] if deployment else None
+
+    def jobs(self) -> list[str]:
+        return sorted(job["metadata"]["name"] for job in self.emulator.read_all("batch/v1/jobs", NAMESPACE))
+
+    def events(self, name: str = "claims-api") -> list[tuple[str, str]]:
+        return [
+            (event.get("type", ""), event.get("reason", ""))
+            for event in self.emulator.read_all("v1/events", NAMESPACE)
+            if event.get("involvedObject", {}).get("name") == name
+        ]
+
+
+class OperatorRunner:
+    """The real operator (kopf and the rollguard handlers) in this event loop; stoppable and restartable."""
+
+    def __init__(self) -> None:
+        self._task: asyncio.Task[None] | None = None
+        self.starts = 0
+
+    async def start(self) -> None:
+        import kopf
+
+        import rollguard.handlers  # noqa: F401 - registers the handlers
+
+        ready = asyncio.Event()
+        self._task = asyncio.create_task(
+            kopf.operator(
+                standalone=True, namespaces=[NAMESPACE], ready_flag=ready, stop_flag=asyncio.Event()
+            )
+        )
+        self.starts += 1
+        await asyncio.wait_for(ready.wait(), 10)
+
+    async def kill(self) -> None:
+        """Stop abruptly, as a killed pod would: whatever was in flight is lost."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+            self._task = None

@@ -1,0 +1,54 @@
+"""Fixtures of the sandbox suite: an emulated API server with the local runtime playing the cluster."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from rollguard.sandbox.cluster import Cluster, running_cluster
+from rollguard.sandbox.containers import Image, ImageMap
+from rollguard.sandbox.kube import KubeClient
+from rollguard.sandbox.kubelet import NodeConfig
+from rollguard.sandbox.processes import ProcessRegistry
+from rollguard.sandbox.runtime import LocalRuntime
+
+HERE = Path(__file__).parent
+REPO = HERE.parent.parent
+
+
+@dataclass
+class Sandbox:
+    cluster: Cluster
+    client: KubeClient
+    runtime: LocalRuntime
+    registry: ProcessRegistry
+
+
+@pytest.fixture
+async def sandbox(tmp_path: Path) -> AsyncIterator[Sandbox]:
+    """The runtime with every image mapped to `podserver.py`, fast back-off and a short drain."""
+    registry = ProcessRegistry()
+    config = NodeConfig(
+        images=ImageMap(rules=(), default=Image(workdir=HERE, entrypoint=(sys.executable, "podserver.py"))),
+        state_dir=tmp_path,
+        base_env={"PATH": os.environ["PATH"]},
+        backoff_base=0.3,
+        backoff_cap=2.0,
+        drain_seconds=0.3,
+        registry=registry,
+    )
+    async with running_cluster(REPO / "manifests" / "crds") as cluster:
+        client = KubeClient(cluster.url)
+        runtime = LocalRuntime(client, config, interval=0.1)
+        await runtime.start()
+        try:
+            yield Sandbox(cluster=cluster, client=client, runtime=runtime, registry=registry)
+        finally:
+            await runtime.stop()
+            await client.close()
+            registry.kill_all(grace=1.0)

@@ -1,0 +1,49 @@
+"""Every list costs the same few queries whatever the page size: no N+1."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+pytestmark = pytest.mark.integration
+
+LISTS = [
+    "/api/v1/claims/",
+    "/api/v1/claims/?status=submitted&ordering=-billed_amount&search=Pat",
+    "/api/v1/patients/",
+    "/api/v1/payers/",
+    "/api/v1/payers/active/",
+    "/api/v1/payers/summary/",
+    "/api/v1/audit-events/",
+]
+MAX_QUERIES = 4  # token + tenant (one join), count, page, and the audit row of a PHI list
+
+
+@pytest.fixture
+def busy_tenant(acme, globex, new_patient, new_claim, db):
+    from billing.models import Payer
+
+    payers = [Payer.objects.create(code=f"P{i}", name=f"Payer {i}") for i in range(12)]
+    for i in range(120):
+        patient = new_patient(acme, f"Pat{i:03d}")
+        new_claim(acme, patient, payers[i % len(payers)], f"{10 + i}.00")
+    return acme
+
+
+def _queries(client, url):
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200, response.json()
+    return len(captured), len(response.json()["results"])
+
+
+@pytest.mark.parametrize("url", LISTS)
+def test_list_query_count_does_not_grow_with_the_page(busy_tenant, url):
+    sep = "&" if "?" in url else "?"
+    small, small_rows = _queries(busy_tenant.client, f"{url}{sep}page_size=1")
+    large, large_rows = _queries(busy_tenant.client, f"{url}{sep}page_size=100")
+    assert small_rows == 1
+    assert large_rows > 1
+    assert small == large
+    assert large <= MAX_QUERIES
