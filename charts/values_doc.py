@@ -56,6 +56,11 @@ def documented_node(schema: Mapping[str, Any], path: tuple[str, ...]) -> dict[st
     return node
 
 
+def _is_documented_object(schema: Mapping[str, Any], node: Mapping[str, Any]) -> bool:
+    children = node.get("properties", {}).values()
+    return any("description" in resolve(schema, child) for child in children)
+
+
 def _type_name(node: Mapping[str, Any]) -> str:
     kind = node.get("type", "any")
     return " or ".join(kind) if isinstance(kind, list) else str(kind)
@@ -64,8 +69,9 @@ def _type_name(node: Mapping[str, Any]) -> str:
 def rows(schema: Mapping[str, Any], values: Mapping[str, Any]) -> Iterator[Row]:
     """One row per documented key, depth first, in the schema's order.
 
-    Objects with declared properties are walked; their own row is skipped so
-    the table lists only keys a user sets.
+    Objects whose properties are described are walked and get no row of
+    their own; other objects (resources, selectors) are one row, documented
+    by Kubernetes.
     """
 
     def walk(node: Mapping[str, Any], prefix: tuple[str, ...], current: Any) -> Iterator[Row]:
@@ -73,7 +79,7 @@ def rows(schema: Mapping[str, Any], values: Mapping[str, Any]) -> Iterator[Row]:
             child = resolve(schema, child)
             path = (*prefix, name)
             value = current.get(name, _MISSING) if isinstance(current, Mapping) else _MISSING
-            if child.get("properties"):
+            if _is_documented_object(schema, child):
                 yield from walk(child, path, value if value is not _MISSING else {})
                 continue
             default = value if value is not _MISSING else child.get("default", _MISSING)

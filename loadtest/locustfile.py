@@ -31,6 +31,7 @@ from rollguard_loadtest.billing_data import (
     claim_payload,
     next_status,
     patient_filters,
+    summary_period,
     transition_payload,
 )
 from rollguard_loadtest.stages import STAGES_ENV, profile, stage_at
@@ -85,7 +86,8 @@ class TenantUser(HttpUser):
         self.today = dt.date.today()
         self.client.headers["Authorization"] = f"Token {next(_tokens)}"
         self.patients = self.ids("/api/v1/patients/", page_size=50)
-        self.payers = self.ids("/api/v1/payers/", page_size=50)
+        # Closed payers refuse new claims, so staff only ever pick active ones.
+        self.payers = self.ids("/api/v1/payers/", page_size=50, is_active="true")
         self.claims = self.ids("/api/v1/claims/", page_size=50)
 
     def ids(self, path: str, **params: Any) -> list[Any]:
@@ -186,19 +188,24 @@ class RevenueAnalyst(TenantUser):
     """Reads the payer reports and the audit trail; never writes."""
 
     weight = 1
-    wait_time = between(1, 3)
+    wait_time = between(0.5, 2)
 
     @task(3)
     def payer_summary(self) -> None:
-        with self.client.get("/api/v1/payers/summary/", catch_response=True) as resp:
-            if resp.status_code != 200:
-                resp.failure(f"expected 200, got {resp.status_code}: {resp.text[:200]}")
+        params = summary_period(self.rng, today=self.today)
+        with self.client.get(
+            "/api/v1/payers/summary/", params=params, name="/api/v1/payers/summary/", catch_response=True
+        ) as resp:
+            rows = page_results(resp)
+            if rows and not all(0 <= row.get("denial_rate", -1) <= 1 for row in rows):
+                resp.failure("a payer summary row has no denial_rate between 0 and 1")
 
     @task(2)
     def active_payers(self) -> None:
         with self.client.get("/api/v1/payers/active/", catch_response=True) as resp:
-            if resp.status_code != 200:
-                resp.failure(f"expected 200, got {resp.status_code}: {resp.text[:200]}")
+            rows = page_results(resp)
+            if rows and not all(row.get("is_active") for row in rows):
+                resp.failure("a closed payer is listed as active")
 
     @task(2)
     def browse_payers(self) -> None:

@@ -9,7 +9,8 @@ LOADTEST_TOKENS ?=
 LOADTEST_TOKENS_FILE ?= .local/seed.json
 LOADTEST_RESULTS := $(RESULTS)/loadtest
 
-BENCH_CLAIMS ?= 100000
+# seed_demo makes two tenants: 2 x 50,000 claims.
+BENCH_CLAIMS_PER_TENANT ?= 50000
 BENCH_USERS ?= 20
 BENCH_RUN_TIME ?= 60s
 
@@ -38,8 +39,8 @@ loadtest: $(VENV)/.synced ## Locust headless against `make run` (LOADTEST_HOST/_
 	echo; echo "reports: $(LOADTEST_RESULTS)/{summary.json,report.html,locust_stats.csv,locust.log}"; \
 	exit $$status
 
-bench-api: $(VENV)/.synced ## p50/p95/req/s and SQL per request of key endpoints on BENCH_CLAIMS claims; results/bench-api/
-	$(BIN)/python -m rollguard_loadtest.bench --claims $(BENCH_CLAIMS) --users $(BENCH_USERS) \
+bench-api: $(VENV)/.synced ## p50/p95/req/s and SQL per request of key endpoints on 100,000 claims; results/bench-api/
+	$(BIN)/python -m rollguard_loadtest.bench --claims-per-tenant $(BENCH_CLAIMS_PER_TENANT) --users $(BENCH_USERS) \
 		--run-time $(BENCH_RUN_TIME) --results $(RESULTS)/bench-api
 
 loadtest-lint: $(VENV)/.synced ## hadolint the load-test image recipe

@@ -89,6 +89,17 @@ def patient_filters(rng: random.Random) -> dict[str, Any]:
     return {"ordering": "-created_at", "page_size": 25}
 
 
+def summary_period(rng: random.Random, *, today: dt.date) -> dict[str, Any]:
+    """A payer report's period: all time, or the last month, quarter or year."""
+    days = rng.choice((None, 30, 90, 365))
+    if days is None:
+        return {}
+    return {
+        "service_date_after": (today - dt.timedelta(days=days)).isoformat(),
+        "service_date_before": today.isoformat(),
+    }
+
+
 def next_status(rng: random.Random, current: str) -> str | None:
     """Where a claim in `current` moves next, or None when it is settled."""
     choices = NEXT_STATUS.get(current)

@@ -57,6 +57,8 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) 
         prefix=GROUP, key="last-handled-configuration"
     )
     settings.persistence.finalizer = f"{GROUP}/finalizer"
+    # No namespace or CRD scanning: the Role grants neither, and the served resources are fixed.
+    settings.scanning.disabled = True
     settings.networking.request_timeout = config.request_timeout
     settings.watching.server_timeout = 300
     settings.watching.client_timeout = 330

@@ -32,7 +32,9 @@ _PHI_KEYS = (
     "authorization",
 )
 _CREDENTIAL = re.compile(r"(?i)\b(token|bearer|basic)\s+[A-Za-z0-9._~+/=-]+")
-_HEADER = re.compile(r"(?i)(\"?(?:http_)?authorization\"?\s*[:=]\s*)(\"[^\"]*\"|'[^']*'|\S+)")
+_HEADER = re.compile(
+    r"(?i)([\"']?(?:http_)?authorization[\"']?\s*[:=]\s*)(\"[^\"]*\"|'[^']*'|(?:(?:token|bearer|basic)\s+)?\S+)"
+)
 _PHI_VALUE = re.compile(
     r"(?i)([\"']?\b(?:" + "|".join(_PHI_KEYS) + r")\b[\"']?\s*[:=]\s*)(\"[^\"]*\"|'[^']*'|[^,}\s]+)"
 )
@@ -47,9 +49,13 @@ def redact(text: str) -> str:
 
 
 class RequestIdFilter(logging.Filter):
+    """Stamp the request id: from the record's request when Django attached one
+    (it logs a response after the middleware has returned), else the current one."""
+
     def filter(self, record: logging.LogRecord) -> bool:
         if not getattr(record, "request_id", None):
-            record.request_id = current_request_id.get()
+            request = getattr(record, "request", None)
+            record.request_id = getattr(request, "request_id", None) or current_request_id.get()
         return True
 
 
@@ -78,7 +84,10 @@ class JsonFormatter(logging.Formatter):
                 entry[key] = value
         if record.exc_info and record.exc_info[0] is not None:
             # The type and the frames only: an exception's message may quote PHI
-            # (a constraint violation repeats the offending values).
+            # (a constraint violation repeats the offending values), and so may the
+            # source line that raised it.
             entry["exception"] = record.exc_info[0].__name__
-            entry["stack"] = "".join(traceback.format_tb(record.exc_info[2]))
+            entry["stack"] = [
+                f"{frame.filename}:{frame.lineno} in {frame.name}" for frame in traceback.extract_tb(record.exc_info[2])
+            ]
         return json.dumps(entry, default=str)

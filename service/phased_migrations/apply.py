@@ -57,7 +57,11 @@ def apply_one(
     sleep: Callable[[float], None] = time.sleep,
     log: Callable[[str], None] = lambda _: None,
 ) -> Applied:
-    """Apply one migration; a lock timeout rolls it back (or leaves re-runnable steps) and it is tried again."""
+    """Apply one migration, trying again after a lock timeout.
+
+    An atomic migration is rolled back by the timeout; a non-atomic one holds
+    re-runnable steps only (see `operations`), so running it again is safe.
+    """
     delays = backoff_delays(retries, backoff)
     started = time.monotonic()
     lock_timeouts: list[str] = []
@@ -73,8 +77,9 @@ def apply_one(
             if not is_lock_timeout(exc) or attempt > len(delays):
                 if is_lock_timeout(exc):
                     raise LockRetriesExhausted(
-                        f"{entry.label}: still blocked by lock_timeout={timeouts.lock} after {attempt} attempts; "
-                        "find the long transaction holding the table's lock (pg_stat_activity) and run again."
+                        f"{entry.label}: still blocked by lock_timeout={timeouts.lock} "
+                        f"after {attempt} attempts; find the long transaction holding the table's lock "
+                        "(pg_stat_activity) and run again."
                     ) from exc
                 raise
             lock_timeouts.append(str(exc).strip())

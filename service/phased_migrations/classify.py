@@ -75,7 +75,8 @@ def _operation_phase(operation: Any, old_fields: dict[tuple[str, str], Any]) -> 
             return Classification(Phase.EXPAND, f"AddField {operation.name} is nullable or has a db_default")
         return Classification(
             Phase.CONTRACT,
-            f"AddField {operation.name} is NOT NULL without db_default: the previous release's inserts would fail",
+            f"AddField {operation.name} is NOT NULL without db_default: "
+            "the previous release's inserts would fail",
         )
     if isinstance(operation, ops.AlterField):
         old = old_fields.get((operation.model_name_lower, operation.name_lower))
@@ -133,7 +134,8 @@ def classify(
     label = f"{migration.app_label}.{migration.name}"
     if migration.atomic and any(needs_non_atomic(op) for op in migration.operations):
         raise UnclassifiableMigration(
-            f"{label} holds an operation that cannot run in a transaction: set `atomic = False` on the Migration."
+            f"{label} holds an operation that cannot run in a transaction: "
+            "set `atomic = False` on the Migration."
         )
     if override is not None:
         return Classification(override, "set in settings.PHASED_MIGRATIONS_PHASES")
@@ -147,9 +149,9 @@ def classify(
         result = _operation_phase(operation, old_fields or {})
         if result is None:
             raise UnclassifiableMigration(
-                f"{label} runs {type(operation).__name__}, whose effect cannot be judged: declare its phase on "
-                "the Migration class with `phase = Phase.EXPAND` or `phase = Phase.CONTRACT` "
-                "(from phased_migrations.markers import Phase)."
+                f"{label} runs {type(operation).__name__}, whose effect cannot be judged: "
+                "declare its phase on the Migration class with `phase = Phase.EXPAND` or "
+                "`phase = Phase.CONTRACT` (from phased_migrations.markers import Phase)."
             )
         found.append(result)
     return _worst(found) or Classification(Phase.EXPAND, "no operations")

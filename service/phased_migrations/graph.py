@@ -79,3 +79,12 @@ def load(database: str = "default") -> Graph:
         key: sorted(node.key for node in loader.graph.node_map[key].parents) for key in loader.graph.nodes
     }
     return Graph(executor=executor, entries=entries, parents=parents, refusals=refusals)
+
+
+def unapplied_expand(database: str = "default") -> list[str]:
+    """Labels of the expand migrations not yet applied: the schema the running code still waits for.
+
+    A readiness probe can fail while this is non-empty; unapplied contract
+    migrations never make the new code unready.
+    """
+    return [entry.label for entry in load(database).unapplied if entry.phase is Phase.EXPAND]

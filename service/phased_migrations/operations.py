@@ -139,7 +139,8 @@ class AttachUniqueIndexAsConstraint(_CatalogOperation):
     def database_forwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
         table = _table(app_label, self.model_name, to_state).db_table
         quote = schema_editor.quote_name
-        sql = f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(self.name)} UNIQUE USING INDEX {quote(self.name)}"
+        name = quote(self.name)
+        sql = f"ALTER TABLE {quote(table)} ADD CONSTRAINT {name} UNIQUE USING INDEX {name}"
         if _collecting(schema_editor):
             schema_editor.execute(sql)
             return
@@ -230,7 +231,8 @@ class AddForeignKeyNotValid(_CatalogOperation):
             return
         quote = schema_editor.quote_name
         schema_editor.execute(
-            f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(self.name)} FOREIGN KEY ({quote(field.column)}) "
+            f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(self.name)} "
+            f"FOREIGN KEY ({quote(field.column)}) "
             f"REFERENCES {quote(target.model._meta.db_table)} ({quote(target.column)}) "
             "DEFERRABLE INITIALLY DEFERRED NOT VALID"
         )
@@ -290,7 +292,7 @@ class SetNotNull(Operation):
 
     def state_forwards(self, app_label: str, state: Any) -> None:
         field = state.models[app_label, self.model_name.lower()].fields[self.field_name]
-        name, path, args, kwargs = field.deconstruct()
+        _, _, args, kwargs = field.deconstruct()
         kwargs["null"] = False
         state.alter_field(
             app_label, self.model_name.lower(), self.field_name, type(field)(*args, **kwargs), True
@@ -302,7 +304,9 @@ class SetNotNull(Operation):
         table, pk = quote(meta.db_table), quote(meta.pk.column)
         check = quote(self.check_name(meta.db_table, column))
         return {
-            "check": f"ALTER TABLE {table} ADD CONSTRAINT {check} CHECK ({quote(column)} IS NOT NULL) NOT VALID",
+            "check": (
+                f"ALTER TABLE {table} ADD CONSTRAINT {check} CHECK ({quote(column)} IS NOT NULL) NOT VALID"
+            ),
             "backfill": (
                 f"UPDATE {table} SET {quote(column)} = %s WHERE {pk} IN (SELECT {pk} FROM {table} "  # noqa: S608
                 f"WHERE {quote(column)} IS NULL LIMIT {int(self.batch_size)} FOR UPDATE SKIP LOCKED)"

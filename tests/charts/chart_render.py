@@ -42,7 +42,13 @@ class Profile:
 
 PROFILES = (
     Profile("rollguard-defaults", "rollguard", "rollguard", "rollguard-system"),
-    Profile("rollguard-cluster-wide", "rollguard", "rollguard", "rollguard-system", {"rbac": {"clusterWide": True}}),
+    Profile(
+        "rollguard-cluster-wide",
+        "rollguard",
+        "rollguard",
+        "rollguard-system",
+        {"rbac": {"clusterWide": True}},
+    ),
     Profile(
         "rollguard-namespaces-pinned",
         "rollguard",
@@ -56,7 +62,9 @@ PROFILES = (
         },
     ),
     Profile("claims-api-defaults", "claims-api", "billing", "billing"),
-    Profile("claims-api-operator-disabled", "claims-api", "billing", "billing", {"operator": {"enabled": False}}),
+    Profile(
+        "claims-api-operator-disabled", "claims-api", "billing", "billing", {"operator": {"enabled": False}}
+    ),
     Profile(
         "claims-api-ingress-hpa",
         "claims-api",
@@ -227,7 +235,9 @@ def crd_schemas(crd_docs: list[Mapping[str, Any]]) -> dict[tuple[str, str], dict
         spec = crd["spec"]
         for version in spec["versions"]:
             api_version = f"{spec['group']}/{version['name']}"
-            schemas[(api_version, spec["names"]["kind"])] = strict_crd_schema(version["schema"]["openAPIV3Schema"])
+            schemas[(api_version, spec["names"]["kind"])] = strict_crd_schema(
+                version["schema"]["openAPIV3Schema"]
+            )
     return schemas
 
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from chart_render import CHARTS, PROFILES, REPO, Profile, documents, find_tool, render
+from chart_render import CHARTS, PROFILES, REPO, documents, find_tool, render
 
 # The scan and README logic lives beside the charts, for `make charts-scan` and `make charts-docs`.
 sys.path.insert(0, str(CHARTS))
@@ -43,8 +42,3 @@ def rendered_dir(helm_bin: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
 @pytest.fixture(scope="session")
 def rendered(rendered_dir: Path) -> dict[str, list[dict[str, Any]]]:
     return {profile.id: documents((rendered_dir / f"{profile.id}.yaml").read_text()) for profile in PROFILES}
-
-
-@pytest.fixture(params=PROFILES, ids=lambda profile: profile.id)
-def profile(request: pytest.FixtureRequest) -> Iterator[Profile]:
-    yield request.param

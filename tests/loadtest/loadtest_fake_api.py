@@ -97,9 +97,11 @@ def _route(method: str, path: str, query: dict[str, str], body: dict[str, Any]) 
             return 200, {"id": int(rest[0]), "status": "submitted"}
         status = query.get("status", "submitted")
         return 200, _page([{"id": i, "status": status} for i in range(1, 6)])
-    if resource == "payers" and rest in (["summary"], ["active"]):
-        return 200, [{"id": 1, "name": "Acme Health", "claims": 3}]
-    if resource in {"payers", "patients", "audit-events"}:
+    if resource == "payers" and rest == ["summary"]:
+        return 200, _page([{"payer": 1, "claim_count": 3, "denial_rate": 0.25}])
+    if resource == "payers":
+        return 200, _page([{"id": i, "is_active": True} for i in range(1, 6)])
+    if resource in {"patients", "audit-events"}:
         return 200, _page([{"id": i} for i in range(1, 6)])
     return 404, {"detail": "not found"}
 

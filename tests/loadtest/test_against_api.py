@@ -43,7 +43,9 @@ def seeded_api(postgres_url, tmp_path_factory):
         seed = stack.seed_demo(database_url, "--claims", "400", "--patients", "40")
         log_file = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
         with stack.gunicorn(database_url, port=localdb.free_port(), log_file=log_file) as api:
-            yield api, database_url, [tenant["token"] for tenant in seed["tenants"]]
+            tokens = [tenant["token"] for tenant in seed["tenants"]]
+            stack.warm_up(api.url, tokens)
+            yield api, database_url, tokens
     finally:
         stack.drop_database(postgres_url, name)
 
@@ -60,7 +62,7 @@ def test_default_load_passes_the_gate_without_server_errors(seeded_api, tmp_path
         host=api.url,
         # Enough users that every one of the ten tasks runs within the 20 seconds.
         users=10,
-        spawn_rate=10,
+        spawn_rate=2,
         run_time="20s",
         csv_prefix=tmp_path / "locust",
         html=tmp_path / "report.html",

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 
 import pytest
 from loadtest_fake_api import serving
@@ -13,10 +14,15 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.mark.parametrize(
-    ("mode", "reason"),
-    [("errors", "error rate 3"), ("slow", "p95 7")],
+    ("mode", "reason", "figure", "low", "high"),
+    [
+        # Every third request answers 500.
+        ("errors", r"error rate \d+\.\d\d% is above the 5% threshold", "errorRatePercent", 20, 45),
+        # Every answer waits 700 ms.
+        ("slow", r"p95 \d+ ms is above the 500 ms threshold", "p95Ms", 700, 5000),
+    ],
 )
-def test_failing_or_slow_api_fails_the_gate_with_the_threshold_named(tmp_path, mode, reason):
+def test_failing_or_slow_api_fails_the_gate_naming_the_threshold(tmp_path, mode, reason, figure, low, high):
     env = dict(
         os.environ,
         ROLLGUARD_API_TOKENS="north-token,south-token",
@@ -37,6 +43,7 @@ def test_failing_or_slow_api_fails_the_gate_with_the_threshold_named(tmp_path, m
     assert summary == json.loads((tmp_path / "summary.json").read_text())
     assert summary["verdict"] == "failed"
     assert len(summary["reasons"]) == 1
-    assert summary["reasons"][0].startswith(reason), summary["reasons"]
-    assert summary["requests"] > 10
+    assert re.fullmatch(reason, summary["reasons"][0]), summary["reasons"]
+    assert low <= summary[figure] <= high
+    assert summary["requests"] >= 8
     assert seen_tokens == {"Token north-token", "Token south-token"}

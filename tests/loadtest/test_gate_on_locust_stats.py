@@ -2,9 +2,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 CASES = Path(__file__).with_name("stats_cases.py")
 
 
+@pytest.mark.slow
 def test_gate_arithmetic_holds_on_locusts_own_stats_objects():
     # stats_cases.py imports Locust, whose gevent patching must stay out of this process.
     command = [sys.executable, "-m", "pytest", str(CASES), "-q", "--no-cov"]

@@ -63,7 +63,9 @@ class Project:
         code = 0
         with override_settings(INSTALLED_APPS=self.installed_apps):
             try:
-                call_command("migrate_phase", *args, "--json", "--database", self.alias, stdout=out, stderr=err)
+                call_command(
+                    "migrate_phase", *args, "--json", "--database", self.alias, stdout=out, stderr=err
+                )
             except SystemExit as exc:
                 code = int(exc.code or 0)
         return PhaseResult(code, out.getvalue(), err.getvalue())
@@ -120,7 +122,9 @@ def project_factory(postgres_url: str, django_db_blocker: Any) -> Iterator[Calla
             conn.execute(f'CREATE DATABASE "{name}"')
         url = postgres_url.rsplit("/", 1)[0] + f"/{name}"
         parsed = dj_database_url.parse(url)
-        connections.settings[name] = connections.configure_settings({"default": dict(parsed), name: parsed})[name]
+        connections.settings[name] = connections.configure_settings({"default": dict(parsed), name: parsed})[
+            name
+        ]
         project = Project(url, name, list(apps))
         created.append(project)
         return project

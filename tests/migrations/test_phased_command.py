@@ -25,12 +25,18 @@ def test_plan_lists_each_unapplied_migration_with_phase_and_reason(claims):
 
     assert result.returncode == 0, result.stderr
     migrations = result.report["migrations"]
-    assert labels(migrations) == {"claims.0002_claim_number_unique": "expand", "claims.0003_claim_memo": "expand"}
+    assert labels(migrations) == {
+        "claims.0002_claim_number_unique": "expand",
+        "claims.0003_claim_memo": "expand",
+    }
     assert all(m["reason"] for m in migrations)
 
 
 def test_plan_in_human_form_names_phase_and_reason(claims):
-    assert "expand    claims.0003_claim_memo  (AddField memo is nullable or has a db_default)" in claims.human("plan")
+    assert (
+        "expand    claims.0003_claim_memo  (AddField memo is nullable or has a db_default)"
+        in claims.human("plan")
+    )
 
 
 def test_lint_passes_the_phased_unique_constraint(claims):
@@ -85,7 +91,9 @@ def test_expand_refuses_to_apply_past_an_unapplied_contract_migration(project_fa
         {"app": "blocked", "name": "0003_invoice_note", "needs": ["blocked.0002_remove_legacy_code"]}
     ]
     assert "nothing was applied" in result.report["error"]
-    columns = project.sql("SELECT column_name FROM information_schema.columns WHERE table_name = 'blocked_invoice'")
+    columns = project.sql(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'blocked_invoice'"
+    )
     assert sorted(c for (c,) in columns) == ["id", "legacy_code"]
 
 
@@ -156,3 +164,12 @@ def test_the_command_line_exits_2_and_ends_stdout_with_json(project_factory):
     assert report["ok"] is False
     assert {v["rule"] for v in report["violations"]} >= {"require-concurrent-index-creation"}
     assert "unsafe.0002_payment_reference_index [require-concurrent-index-creation]" in result.stderr
+
+
+def test_unapplied_expand_lists_what_the_new_code_still_waits_for(claims):
+    from phased_migrations.graph import unapplied_expand
+
+    with claims.installed():
+        assert unapplied_expand(claims.alias) == ["claims.0002_claim_number_unique", "claims.0003_claim_memo"]
+        claims.phase("expand")
+        assert unapplied_expand(claims.alias) == []

@@ -10,7 +10,7 @@ from typing import Any
 import psycopg
 
 
-@dataclass
+@dataclass(eq=False)
 class Writer(threading.Thread):
     """Inserts claims with fresh keys, one statement per transaction, until stopped."""
 
@@ -18,6 +18,7 @@ class Writer(threading.Thread):
     table: str = "claims_claim"
     customer_id: int = 900_000_000
     latencies: list[float] = field(default_factory=list)
+    started_at: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -37,6 +38,7 @@ class Writer(threading.Thread):
                     )
                 except psycopg.Error as exc:
                     self.errors.append(str(exc))
+                self.started_at.append(started)
                 self.latencies.append(time.monotonic() - started)
                 time.sleep(0.002)
 
@@ -44,6 +46,9 @@ class Writer(threading.Thread):
         self.stopping.set()
         self.join(timeout=30)
         return self
+
+    def writes_between(self, start: float, end: float) -> int:
+        return sum(start <= moment <= end for moment in self.started_at)
 
     @property
     def longest_stall(self) -> float:

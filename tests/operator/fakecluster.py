@@ -124,6 +124,9 @@ class FakeCluster:
         self.decisive_at: dict[str, float] = {}
         self._born: dict[str, float] = {}
         self._session: aiohttp.ClientSession | None = None
+        self.errors: list[Exception] = []
+        self.api_errors: list[Exception] = []
+        self.trace: list[int] = []
 
     # -- HTTP ------------------------------------------------------------------
 
@@ -162,7 +165,7 @@ class FakeCluster:
     async def running(self) -> AsyncIterator[FakeCluster]:
         async with aiohttp.ClientSession() as session:
             self._session = session
-            task = asyncio.create_task(self._loop())
+            task = self._task = asyncio.create_task(self._loop())
             try:
                 yield self
             finally:
@@ -170,15 +173,23 @@ class FakeCluster:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
                 self._session = None
+            if self.errors:
+                raise self.errors[0]
 
     async def _loop(self) -> None:
         while True:
-            with contextlib.suppress(aiohttp.ClientError, KeyError):
+            try:
                 await self.step()
+            except aiohttp.ClientError as exc:
+                self.api_errors.append(exc)  # the emulator may be failing requests on purpose
+            except Exception as exc:
+                self.errors.append(exc)
+                raise
             await asyncio.sleep(self.tick)
 
     async def step(self) -> None:
         pods = await self._list("v1", "pods")
+        self.trace.append(len(pods))
         for deployment in await self._list("apps/v1", "deployments"):
             await self._reconcile_deployment(deployment, pods)
         for job in await self._list("batch/v1", "jobs"):

@@ -127,3 +127,8 @@ def world(acme: Member, globex: Member, payers: list[Payer]) -> World:
         globex_claim=add_claim(globex, globex_patient, payers[1]),
         payers=payers,
     )
+
+
+@pytest.fixture
+def new_member(db):
+    return make_member

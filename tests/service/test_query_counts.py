@@ -6,11 +6,14 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from billing.demo import seed_claims, seed_patients
+from billing.models import AuditEvent, Payer
+
 pytestmark = pytest.mark.integration
 
 LISTS = [
     "/api/v1/claims/",
-    "/api/v1/claims/?status=submitted&ordering=-billed_amount&search=Pat",
+    "/api/v1/claims/?status=submitted&ordering=-billed_amount&search=a",
     "/api/v1/patients/",
     "/api/v1/payers/",
     "/api/v1/payers/active/",
@@ -21,13 +24,14 @@ MAX_QUERIES = 4  # token + tenant (one join), count, page, and the audit row of 
 
 
 @pytest.fixture
-def busy_tenant(acme, globex, new_patient, new_claim, db):
-    from billing.models import Payer
-
+def busy_tenant(acme, globex, db):
     payers = [Payer.objects.create(code=f"P{i}", name=f"Payer {i}") for i in range(12)]
-    for i in range(120):
-        patient = new_patient(acme, f"Pat{i:03d}")
-        new_claim(acme, patient, payers[i % len(payers)], f"{10 + i}.00")
+    patients = seed_patients(acme.customer, count=120)
+    seed_claims(acme.customer, count=150, patients=patients, payers=[p.pk for p in payers])
+    AuditEvent.objects.bulk_create(
+        AuditEvent(actor=acme.user, customer=acme.customer, action="read", object_type="claim", object_id=str(i))
+        for i in range(120)
+    )
     return acme
 
 

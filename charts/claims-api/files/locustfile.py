@@ -3,7 +3,7 @@
 Three personas share the load the way a clinic's billing office does: clerks
 work claim queues, open claims, look up patients, submit claims and move them
 through adjudication; analysts read payer reports and the audit trail; a probe
-checks readiness like a load balancer. Reads outnumber writes about ten to one.
+checks readiness like a load balancer. Reads outnumber writes about six to one.
 
 Every simulated user belongs to one tenant: it takes the next token of
 ROLLGUARD_API_TOKENS (comma-separated, one per tenant) or of --tokens-file.
@@ -26,7 +26,14 @@ from locust import HttpUser, LoadTestShape, between, constant, events, task
 from locust.clients import ResponseContextManager
 
 from rollguard_loadtest import gate
-from rollguard_loadtest.billing_data import claim_filters, claim_payload, next_status, transition_payload
+from rollguard_loadtest.billing_data import (
+    claim_filters,
+    claim_payload,
+    next_status,
+    patient_filters,
+    summary_period,
+    transition_payload,
+)
 from rollguard_loadtest.stages import STAGES_ENV, profile, stage_at
 from rollguard_loadtest.tokens import load_tokens
 
@@ -79,7 +86,8 @@ class TenantUser(HttpUser):
         self.today = dt.date.today()
         self.client.headers["Authorization"] = f"Token {next(_tokens)}"
         self.patients = self.ids("/api/v1/patients/", page_size=50)
-        self.payers = self.ids("/api/v1/payers/", page_size=50)
+        # Closed payers refuse new claims, so staff only ever pick active ones.
+        self.payers = self.ids("/api/v1/payers/", page_size=50, is_active="true")
         self.claims = self.ids("/api/v1/claims/", page_size=50)
 
     def ids(self, path: str, **params: Any) -> list[Any]:
@@ -91,13 +99,15 @@ class TenantUser(HttpUser):
 class BillingClerk(TenantUser):
     """Works the claim queues of one tenant all day; the only persona that writes."""
 
-    weight = 3
+    weight = 2
     wait_time = between(0.5, 2)
 
     def on_start(self) -> None:
         super().on_start()
         # Claims this user submitted and still moves forward: id -> (status, billed amount).
         self.in_adjudication: dict[Any, tuple[str, str]] = {}
+        # The day starts with the claim left on the desk, so adjudication has work from the first minute.
+        self.submit_claim()
 
     @task(6)
     def work_claim_queue(self) -> None:
@@ -124,15 +134,15 @@ class BillingClerk(TenantUser):
             elif resp.json().get("id") != claim_id:
                 resp.failure(f"asked for claim {claim_id}, got {resp.json().get('id')}")
 
-    @task(3)
+    @task(2)
     def look_up_patients(self) -> None:
-        params = {"page_size": 25, "ordering": self.rng.choice(("last_name", "-created_at"))}
+        params = patient_filters(self.rng)
         with self.client.get(
             "/api/v1/patients/", params=params, name="/api/v1/patients/", catch_response=True
         ) as resp:
             page_results(resp)
 
-    @task(1)
+    @task(2)
     def submit_claim(self) -> None:
         if not (self.patients and self.payers):
             return
@@ -149,7 +159,7 @@ class BillingClerk(TenantUser):
             claim = resp.json()
         self.in_adjudication[claim["id"]] = (claim["status"], claim["billed_amount"])
 
-    @task(1)
+    @task(2)
     def adjudicate_claim(self) -> None:
         # Only claims this user submitted: two users moving the same claim would conflict by design.
         if not self.in_adjudication:
@@ -178,19 +188,24 @@ class RevenueAnalyst(TenantUser):
     """Reads the payer reports and the audit trail; never writes."""
 
     weight = 1
-    wait_time = between(1, 3)
+    wait_time = between(0.5, 2)
 
     @task(3)
     def payer_summary(self) -> None:
-        with self.client.get("/api/v1/payers/summary/", catch_response=True) as resp:
-            if resp.status_code != 200:
-                resp.failure(f"expected 200, got {resp.status_code}: {resp.text[:200]}")
+        params = summary_period(self.rng, today=self.today)
+        with self.client.get(
+            "/api/v1/payers/summary/", params=params, name="/api/v1/payers/summary/", catch_response=True
+        ) as resp:
+            rows = page_results(resp)
+            if rows and not all(0 <= row.get("denial_rate", -1) <= 1 for row in rows):
+                resp.failure("a payer summary row has no denial_rate between 0 and 1")
 
     @task(2)
     def active_payers(self) -> None:
         with self.client.get("/api/v1/payers/active/", catch_response=True) as resp:
-            if resp.status_code != 200:
-                resp.failure(f"expected 200, got {resp.status_code}: {resp.text[:200]}")
+            rows = page_results(resp)
+            if rows and not all(row.get("is_active") for row in rows):
+                resp.failure("a closed payer is listed as active")
 
     @task(2)
     def browse_payers(self) -> None:

@@ -1,7 +1,7 @@
 """`python -m rollguard_loadtest.bench`: benchmark the API on a large seeded database.
 
 Starts its own stack (a local PostgreSQL with pg_stat_statements, migrations,
-`seed_demo --claims N`, the service's gunicorn), then runs each scenario of
+`seed_demo --claims N` for each demo tenant, the service's gunicorn), then runs each scenario of
 `figures.SCENARIOS` alone at fixed concurrency and writes a table, JSON and a
 PNG chart to the results folder.
 """
@@ -17,6 +17,8 @@ import time
 import urllib.request
 from pathlib import Path
 from typing import Any
+
+import psycopg
 
 import localdb
 from rollguard_loadtest import stack
@@ -37,7 +39,9 @@ DATABASE = "rollguard_bench"
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m rollguard_loadtest.bench", description=__doc__)
-    parser.add_argument("--claims", type=int, default=100_000, help="claims to seed (default 100000)")
+    parser.add_argument(
+        "--claims-per-tenant", type=int, default=50_000, help="claims per demo tenant (default 50000)"
+    )
     parser.add_argument("--users", type=int, default=20, help="concurrent users per scenario (default 20)")
     parser.add_argument("--run-time", default="60s", help="duration of each scenario (default 60s)")
     parser.add_argument("--results", type=Path, default=Path("results/bench-api"), help="output folder")
@@ -49,13 +53,20 @@ def tenant_fixture(url: str, tokens: list[str]) -> dict[str, Any]:
     fixture: dict[str, Any] = {}
     for token in tokens:
         fixture[token] = {}
-        for resource in ("patients", "payers"):
+        # Closed payers refuse new claims: creation only picks active ones.
+        for resource, query in (("patients", ""), ("payers", "&is_active=true")):
             request = urllib.request.Request(  # noqa: S310 (the local API)
-                f"{url}/api/v1/{resource}/?page_size=100", headers={"Authorization": f"Token {token}"}
+                f"{url}/api/v1/{resource}/?page_size=100{query}", headers={"Authorization": f"Token {token}"}
             )
             with urllib.request.urlopen(request, timeout=30) as resp:  # noqa: S310
                 fixture[token][resource] = [row["id"] for row in json.load(resp)["results"]]
     return fixture
+
+
+def count_claims(database_url: str) -> int:
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute("SELECT count(*) FROM billing_claim").fetchone()
+    return int(row[0]) if row else 0
 
 
 def measure(
@@ -94,22 +105,24 @@ def main(argv: list[str] | None = None) -> int:
             database_url = server.create_database(DATABASE)
             started = time.monotonic()
             stack.manage(database_url, "migrate", "--noinput")
-            seed = stack.seed_demo(database_url, "--claims", str(args.claims))
+            seed = stack.seed_demo(database_url, "--claims", str(args.claims_per_tenant))
             seeded_in = time.monotonic() - started
-            print(f"migrated and seeded {args.claims} claims in {seeded_in:.0f}s", flush=True)
+            claims = count_claims(database_url)
+            print(f"migrated and seeded {claims:,} claims in {seeded_in:.0f}s", flush=True)
             tokens = [tenant["token"] for tenant in seed["tenants"]]
             with stack.gunicorn(
                 database_url, port=localdb.free_port(), log_file=args.results / "gunicorn.log"
             ) as api:
+                stack.warm_up(api.url, tokens)
                 fixture_file = Path(tmp) / "fixture.json"
                 fixture_file.write_text(json.dumps(tenant_fixture(api.url, tokens)), encoding="utf-8")
                 env = dict(os.environ, ROLLGUARD_BENCH_FIXTURE=str(fixture_file))
                 env[TOKENS_ENV] = ",".join(tokens)
                 rows = measure(api.url, server.url(), env, args)
     compared = compare_with_floor(rows)
-    title = f"rollguard API, {args.claims:,} claims, {args.users} users, {args.run_time} per endpoint"
+    title = f"rollguard API, {claims:,} claims, {args.users} users, {args.run_time} per endpoint"
     report = {
-        "claims": args.claims,
+        "claims": claims,
         "users": args.users,
         "runTime": args.run_time,
         "tenants": len(tokens),

@@ -14,7 +14,7 @@ def write_chart(compared: list[dict[str, Any]], path: Path, title: str) -> None:
 
     labels = [row["label"].replace(" (floor)", "\n(floor)") for row in compared]
     positions = range(len(compared))
-    fig, (latency, throughput) = plt.subplots(1, 2, figsize=(13, 5))
+    fig, (latency, throughput, queries) = plt.subplots(1, 3, figsize=(17, 5))
     width = 0.4
     latency.bar([p - width / 2 for p in positions], [r["p50_ms"] for r in compared], width, label="p50")
     latency.bar([p + width / 2 for p in positions], [r["p95_ms"] for r in compared], width, label="p95")
@@ -25,7 +25,11 @@ def write_chart(compared: list[dict[str, Any]], path: Path, title: str) -> None:
     throughput.bar_label(bars, [_ratio_label(r["rps_vs_floor"]) for r in compared])
     throughput.set_ylabel("requests per second")
     throughput.set_title("throughput (share of the floor)")
-    for axis in (latency, throughput):
+    sql = queries.bar(list(positions), [r["queries_per_request"] or 0 for r in compared], color="tab:purple")
+    queries.bar_label(sql, [_number_label(r["queries_per_request"]) for r in compared])
+    queries.set_ylabel("SQL statements per request")
+    queries.set_title("SQL per request (pg_stat_statements)")
+    for axis in (latency, throughput, queries):
         axis.set_xticks(list(positions), labels, rotation=20, ha="right", fontsize=8)
         axis.grid(axis="y", alpha=0.3)
     fig.suptitle(title)
@@ -37,3 +41,7 @@ def write_chart(compared: list[dict[str, Any]], path: Path, title: str) -> None:
 
 def _ratio_label(ratio: float | None) -> str:
     return "" if ratio is None else f"{ratio:.0%}"
+
+
+def _number_label(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:g}"

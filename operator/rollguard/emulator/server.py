@@ -55,7 +55,7 @@ class RollguardEmulator(kmock.KubernetesEmulator):
 
     history_limit: int = 4
     event_log_limit: int = 5000
-    request_log_limit: int = 1000
+    request_log_limit: int = 200
 
     _resource_version: int = attrs.field(default=0, init=False)
     _write_lock: asyncio.Lock = attrs.field(factory=asyncio.Lock, init=False)
@@ -68,10 +68,25 @@ class RollguardEmulator(kmock.KubernetesEmulator):
         factory=collections.Counter, init=False
     )
 
+    _builtin_payloads: int = attrs.field(default=0, init=False)
+    _direct: dict[enums.action, rendering.Response] = attrs.field(factory=dict, init=False)
+
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
         self._event_log = collections.deque()
         self.resources.load_bundled()
+        # kmock matches every request against every reaction by replaying its request log, which
+        # grows without bound; while no reaction beyond the built-in ones is registered, requests
+        # go straight to the built-in responses instead.
+        self._builtin_payloads = len(self._payloads)
+        self._direct = {
+            enums.action.LIST: rendering.Response.guess(self._serve_list),
+            enums.action.WATCH: rendering.Response.guess(self._serve_watch),
+            enums.action.FETCH: rendering.Response.guess(self._serve_fetch),
+            enums.action.CREATE: rendering.Response.guess(self._serve_create),
+            enums.action.UPDATE: rendering.Response.guess(self._serve_update),
+            enums.action.DELETE: rendering.Response.guess(self._serve_delete),
+        }
 
     # -- configuration -------------------------------------------------------
 
@@ -141,7 +156,7 @@ class RollguardEmulator(kmock.KubernetesEmulator):
     async def _handle(self, request: rendering.Request) -> Any:
         if len(self._requests) > self.request_log_limit:
             del self._requests[: -self.request_log_limit // 2]
-        if request.resource is None or request.action is None:
+        if request.resource is None or request.action is None or not request.resource.plural:
             return await super(kmock.KubernetesEmulator, self)._handle(request)
         action = request.action.value
         for fault in self._faults:
@@ -153,6 +168,8 @@ class RollguardEmulator(kmock.KubernetesEmulator):
         if request.action in (enums.action.CREATE, enums.action.UPDATE, enums.action.DELETE):
             async with self._write_lock:
                 self._write(request)
+        if len(self._payloads) == self._builtin_payloads and request.action in self._direct:
+            return await self._direct[request.action](request)
         # Skip KubernetesEmulator's own write logic (replaced above); keep its routing and reads.
         return await super(kmock.KubernetesEmulator, self)._handle(request)
 

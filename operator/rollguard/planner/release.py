@@ -203,6 +203,7 @@ class _Pass:
         self.status["reason"] = failure.reason
         self.status["rollback"] = {
             "reason": failure.reason,
+            "message": failure.message,
             "fromRevision": self.revision,
             "toRevision": stable,
             "detectedAt": timestamp(self.now),
@@ -464,7 +465,8 @@ def _recovered(p: _Pass, evidence: str) -> Fail:
     detected = parse_timestamp(rollback.get("detectedAt"))
     rollback["recoveredAt"] = timestamp(p.now)
     rollback["recoverySeconds"] = round((p.now - detected).total_seconds(), 3) if detected else 0.0
-    message = f"rolled back to revision {rollback['toRevision']} after {rollback['reason']}: {evidence}"
+    cause = rollback.get("message") or rollback["reason"]
+    message = f"rolled back to revision {rollback['toRevision']} after {cause}; {evidence}"
     return Fail("RolledBack", rollback["reason"], message)
 
 

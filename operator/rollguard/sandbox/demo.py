@@ -27,11 +27,13 @@ import localdb
 from rollguard.sandbox import processes, report
 from rollguard.sandbox.checkout import PACKAGE_DIR, Checkout
 from rollguard.sandbox.cluster import running_cluster
-from rollguard.sandbox.kube import SECRETS, KubeClient
+from rollguard.sandbox.controllers import HASH_LABEL, owner_of, pod_ready
+from rollguard.sandbox.kube import DEPLOYMENTS, PODS, SECRETS, KubeClient
 from rollguard.sandbox.kubelet import NodeConfig
 from rollguard.sandbox.prober import Prober, ProbeTally, window
+from rollguard.sandbox.rollout import template_hash
 from rollguard.sandbox.runtime import LocalRuntime
-from rollguard.sandbox.story import ReleaseResult, Step, StoryRunner, load_story
+from rollguard.sandbox.story import APIRELEASES, ReleaseResult, Step, StoryRunner, load_story
 
 NAMESPACE = "default"
 RELEASE = "claims-api"
@@ -108,12 +110,40 @@ def seed(checkout: Checkout, database_url: str, env: Mapping[str, str]) -> list[
     return [tenant["token"] for tenant in json.loads(line)["tenants"]]
 
 
-def applied_migrations(database_url: str) -> list[dict[str, Any]]:
+def migration_phases(checkout: Checkout, database_url: str, env: Mapping[str, str]) -> dict[str, str]:
+    """`app.name` -> expand or contract, as the API's migrate_phase classifies each migration."""
+    result = subprocess.run(
+        [sys.executable, "manage.py", "migrate_phase", "status", "--json"],
+        cwd=checkout.service,
+        env={**env, "DATABASE_URL": database_url},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    lines = [line for line in result.stdout.splitlines() if line.startswith("{")]
+    if not lines:
+        return {}
+    return {f"{m['app']}.{m['name']}": str(m["phase"]) for m in json.loads(lines[-1]).get("migrations", [])}
+
+
+def applied_migrations(database_url: str, phases: Mapping[str, str]) -> list[dict[str, Any]]:
+    """The rows of django_migrations in the order they were applied, each with its phase."""
     import psycopg
 
     with psycopg.connect(database_url) as conn:
+        if conn.execute("SELECT to_regclass('django_migrations')").fetchone() == (None,):
+            return []
         rows = conn.execute("SELECT id, app, name, applied FROM django_migrations ORDER BY id").fetchall()
-    return [{"id": row[0], "app": row[1], "name": row[2], "applied": row[3].isoformat()} for row in rows]
+    return [
+        {
+            "id": row[0],
+            "app": row[1],
+            "name": row[2],
+            "applied": row[3].isoformat(),
+            "phase": phases.get(f"{row[1]}.{row[2]}", "unclassified"),
+        }
+        for row in rows
+    ]
 
 
 @contextlib.asynccontextmanager
@@ -188,8 +218,12 @@ class Sandbox:
                 for step in steps:
                     await self._play(story, step)
                 await self.prober.stop()
-            migrations = await asyncio.to_thread(applied_migrations, self.database_url)
+                final = await self._final_state(story.client)
+            phases = await asyncio.to_thread(migration_phases, self.checkout, self.database_url, self.env)
+            migrations = await asyncio.to_thread(applied_migrations, self.database_url, phases)
         data = self._report(migrations)
+        data["final"] = final
+        report.write_json(self.results_dir / "summary.json", data)
         shutil.rmtree(self.state, ignore_errors=True)
         return data
 
@@ -259,6 +293,29 @@ class Sandbox:
             self.prober.start()
         result.prober = asdict(ProbeTally.of(window(self.prober.samples, result.started, result.ended)))
         self.say(f"{step.name}: {result.phase} in {result.seconds:g}s (expected {step.expect})")
+
+    async def _final_state(self, client: KubeClient) -> dict[str, Any]:
+        """What serves at the end: the release's stable revision, the Deployment's pods, one request."""
+        release = await client.get(APIRELEASES, NAMESPACE, RELEASE) or {}
+        deployment = await client.get(DEPLOYMENTS, NAMESPACE, RELEASE) or {}
+        pods = [
+            {
+                "name": pod["metadata"]["name"],
+                "revision": (pod["metadata"].get("labels") or {}).get(HASH_LABEL, ""),
+                "ready": pod_ready(pod),
+            }
+            for pod in await client.list(PODS, NAMESPACE)
+            if owner_of(pod) == ("Deployment", RELEASE) and not pod["metadata"].get("deletionTimestamp")
+        ]
+        template = (deployment.get("spec") or {}).get("template") or {}
+        sample = await self.prober.once("/health/ready")
+        return {
+            "phase": (release.get("status") or {}).get("phase"),
+            "stableRevision": (release.get("status") or {}).get("stableRevision"),
+            "deploymentTemplateHash": template_hash(template) if template else "",
+            "pods": pods,
+            "readyStatus": sample.status,
+        }
 
     def _report(self, migrations: list[dict[str, Any]]) -> dict[str, Any]:
         data = report.summary(self.results, self.prober.samples, self.clock())

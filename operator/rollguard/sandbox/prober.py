@@ -64,6 +64,10 @@ class Prober:
                 at, path, 0, (time.monotonic() - started) * 1000, f"{type(error).__name__}: {error}"
             )
 
+    async def once(self, path: str) -> ProbeSample:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout)) as session:
+            return await self._one(session, path, {})
+
     @property
     def running(self) -> bool:
         return self._task is not None

@@ -111,7 +111,8 @@ class Command(BaseCommand):
             self.say(f"{v.level}: {v.migration} ({v.phase}) [{v.rule}] {v.message}\n    {v.statement}")
         errors = [v for v in violations if v.level == "error"]
         self.say(
-            f"{len(unapplied)} migrations linted: {len(errors)} errors, {len(violations) - len(errors)} warnings"
+            f"{len(unapplied)} migrations linted: "
+            f"{len(errors)} errors, {len(violations) - len(errors)} warnings"
         )
         if errors:
             names = sorted({f"{v.migration} [{v.rule}]" for v in errors})
@@ -147,7 +148,8 @@ class Command(BaseCommand):
         done: list[Applied] = []
         self.report.update(applied=[], timeouts={"lock": timeouts.lock, "statement": timeouts.statement})
         self.say(
-            f"Applying {len(entries)} migrations (lock_timeout={timeouts.lock}, statement_timeout={timeouts.statement})"
+            f"Applying {len(entries)} migrations "
+            f"(lock_timeout={timeouts.lock}, statement_timeout={timeouts.statement})"
         )
         for entry in entries:
             self.say(f"  {entry.phase:<8}  {entry.label} ...")

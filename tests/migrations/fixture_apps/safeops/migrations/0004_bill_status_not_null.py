@@ -5,5 +5,5 @@ from phased_migrations.operations import SetNotNull
 
 class Migration(migrations.Migration):
     atomic = False
-    dependencies = [("safeops", "0002_bill_constraints")]
+    dependencies = [("safeops", "0003_bill_constraints")]
     operations = [SetNotNull("bill", "status", backfill="new", batch_size=100)]

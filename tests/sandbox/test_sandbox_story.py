@@ -1,0 +1,170 @@
+"""The whole story end to end: `rollguard sandbox` with a shortened load test, as a separate process."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import psutil
+import pytest
+
+from rollguard.sandbox.checkout import Checkout
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+MISSING = Checkout.find().missing()
+EXPECTED = {
+    "initial": "Succeeded",
+    "config-change": "Succeeded",
+    "unreachable-database": "RolledBack",
+    "crash-loop": "RolledBack",
+}
+
+
+def _descendants(pid: int) -> set[tuple[int, float]]:
+    try:
+        children = psutil.Process(pid).children(recursive=True)
+    except psutil.Error:
+        return set()
+    found = set()
+    for child in children:
+        try:
+            found.add((child.pid, child.create_time()))
+        except psutil.Error:
+            continue
+    return found
+
+
+def _alive(known: set[tuple[int, float]]) -> list[str]:
+    alive = []
+    for pid, created in known:
+        try:
+            proc = psutil.Process(pid)
+            if proc.create_time() == created and proc.status() != psutil.STATUS_ZOMBIE:
+                alive.append(f"{pid} {' '.join(proc.cmdline())[:120]}")
+        except psutil.Error:
+            continue
+    return alive
+
+
+def _mentioning(text: str) -> list[str]:
+    found = []
+    for proc in psutil.process_iter(["pid", "cmdline"]):
+        cmdline = " ".join(proc.info["cmdline"] or ())
+        if text in cmdline:
+            found.append(f"{proc.info['pid']} {cmdline[:120]}")
+    return found
+
+
+@pytest.fixture(scope="module")
+def story(tmp_path_factory) -> dict:
+    """Run the story once for every assertion of this module; remember every process it started."""
+    if MISSING:
+        pytest.skip("the sandbox story needs " + ", ".join(MISSING))
+    results = tmp_path_factory.mktemp("sandbox") / "demo"
+    command = [
+        sys.executable,
+        "-m",
+        "rollguard.sandbox",
+        "--results",
+        str(results),
+        "--load-seconds",
+        "5",
+        "--ready-timeout",
+        "20",
+        "--backoff",
+        "1",
+        "--release-timeout",
+        "150",
+    ]
+    log = results.parent / "sandbox.log"
+    seen: set[tuple[int, float]] = set()
+    with log.open("w") as out:
+        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + 420
+        while proc.poll() is None:
+            seen |= _descendants(proc.pid)
+            if time.monotonic() > deadline:
+                os.killpg(proc.pid, signal.SIGINT)
+                proc.wait(timeout=60)
+                pytest.fail(f"the sandbox did not finish in time; see {log}")
+            time.sleep(0.3)
+    time.sleep(0.5)
+    summary_path = results / "summary.json"
+    assert summary_path.exists(), log.read_text()[-5000:]
+    return {
+        "summary": json.loads(summary_path.read_text()),
+        "exit": proc.returncode,
+        "pgid": proc.pid,
+        "seen": seen,
+        "results": results,
+        "log": log.read_text(),
+    }
+
+
+def releases(story) -> dict[str, dict]:
+    return {release["name"]: release for release in story["summary"]["releases"]}
+
+
+def test_every_release_ends_in_its_expected_phase(story):
+    assert {name: r["phase"] for name, r in releases(story).items()} == EXPECTED, story["log"][-4000:]
+    assert story["exit"] == 0
+
+
+def test_migrations_ran_in_the_embedded_database_expand_before_contract(story):
+    rows = story["summary"]["migrations"]
+    assert rows, "django_migrations is empty: expand never ran"
+    assert [row["id"] for row in rows] == sorted(row["id"] for row in rows)
+    expand = [row["id"] for row in rows if row["phase"] == "expand"]
+    contract = [row["id"] for row in rows if row["phase"] == "contract"]
+    assert expand
+    if contract:
+        assert max(expand) < min(contract), "a contract migration was applied before an expand one"
+    initial = releases(story)["initial"]
+    assert initial["migrations"].get("expand") == "Succeeded"
+    phases = [span["phase"] for span in initial["spans"]]
+    assert phases.index("Expanding") < phases.index("RollingOut") < phases.index("Verifying")
+
+
+def test_load_tests_passed_for_the_releases_that_succeeded(story):
+    for name in ("initial", "config-change"):
+        load_test = releases(story)[name]["load_test"]
+        assert load_test.get("phase") == "Passed", load_test
+        assert load_test.get("requests", 0) > 0
+
+
+def test_rolled_back_releases_left_the_stable_pods_serving(story):
+    stable = releases(story)["config-change"]["revision"]
+    for name in ("unreachable-database", "crash-loop"):
+        rollback = releases(story)[name]["rollback"]
+        assert rollback.get("toRevision") == stable, rollback
+        assert rollback.get("recoverySeconds") is not None
+    final = story["summary"]["final"]
+    assert final["stableRevision"] == stable
+    assert final["readyStatus"] == 200
+    assert len(final["pods"]) == 2
+    assert all(pod["ready"] and pod["revision"] == final["deploymentTemplateHash"] for pod in final["pods"])
+
+
+def test_the_prober_never_saw_a_failure(story):
+    prober = story["summary"]["prober"]
+    assert prober["requests"] > 100
+    assert prober["failures"] == 0, prober["failed"][:5]
+
+
+def test_no_process_outlives_the_sandbox(story):
+    assert story["seen"], "the sandbox started no processes?"
+    assert _alive(story["seen"]) == []
+    assert _mentioning(str(story["results"])) == []
+    with pytest.raises(ProcessLookupError):
+        os.killpg(story["pgid"], 0)
+
+
+def test_the_timeline_picture_is_written(story):
+    picture = story["results"] / "timeline.png"
+    assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert picture.stat().st_size > 10_000
