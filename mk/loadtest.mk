@@ -4,9 +4,11 @@ LOADTEST_HOST ?= http://127.0.0.1:8000
 LOADTEST_USERS ?= 5
 LOADTEST_SPAWN_RATE ?= 5
 LOADTEST_RUN_TIME ?= 30s
-# One API token per tenant, comma-separated; else the seed_demo JSON in LOADTEST_TOKENS_FILE.
+# One API token per tenant, comma-separated; else the seed_demo JSON (or a token list) in
+# LOADTEST_TOKENS_FILE; else `manage.py seed_demo` runs against DATABASE_URL (by default the
+# database `make run` serves) and its fresh tokens land in results/loadtest/seed.json.
 LOADTEST_TOKENS ?=
-LOADTEST_TOKENS_FILE ?= .local/seed.json
+LOADTEST_TOKENS_FILE ?=
 LOADTEST_RESULTS := $(RESULTS)/loadtest
 
 # seed_demo makes two tenants: 2 x 50,000 claims.
@@ -18,17 +20,18 @@ BENCH_RUN_TIME ?= 60s
 
 loadtest: $(VENV)/.synced ## Locust headless against `make run` (LOADTEST_HOST/_USERS/_RUN_TIME/_TOKENS); reports in results/loadtest/
 	@mkdir -p $(LOADTEST_RESULTS) && rm -f $(LOADTEST_RESULTS)/summary.json
-	@if [ -z "$(LOADTEST_TOKENS)$$ROLLGUARD_API_TOKENS" ] && [ ! -s '$(LOADTEST_TOKENS_FILE)' ] && [ -n "$$DATABASE_URL" ]; then \
-		echo "no tokens yet: seeding the demo tenants of $$DATABASE_URL into $(LOADTEST_TOKENS_FILE)"; \
-		mkdir -p '$(dir $(LOADTEST_TOKENS_FILE))'; \
-		(cd service && ../$(BIN)/python manage.py seed_demo) > '$(LOADTEST_TOKENS_FILE)'; \
-	fi
-	@echo "locust: $(LOADTEST_USERS) users for $(LOADTEST_RUN_TIME) against $(LOADTEST_HOST)"
-	@status=0; \
+	@tokens_file='$(LOADTEST_TOKENS_FILE)'; \
+	if [ -z "$(LOADTEST_TOKENS)$$ROLLGUARD_API_TOKENS$$tokens_file" ]; then \
+		tokens_file=$(LOADTEST_RESULTS)/seed.json; \
+		echo "no tokens given: running seed_demo for fresh demo tokens ($$tokens_file)"; \
+		(cd service && ../$(BIN)/python manage.py seed_demo) > $$tokens_file || exit 1; \
+	fi; \
+	echo "locust: $(LOADTEST_USERS) users for $(LOADTEST_RUN_TIME) against $(LOADTEST_HOST)"; \
+	status=0; \
 	$(if $(LOADTEST_TOKENS),ROLLGUARD_API_TOKENS='$(LOADTEST_TOKENS)') ROLLGUARD_RESULTS_DIR=$(LOADTEST_RESULTS) \
 	$(BIN)/locust -f loadtest/locustfile.py --headless --only-summary \
 		--users $(LOADTEST_USERS) --spawn-rate $(LOADTEST_SPAWN_RATE) --run-time $(LOADTEST_RUN_TIME) \
-		--host $(LOADTEST_HOST) --tokens-file '$(LOADTEST_TOKENS_FILE)' \
+		--host $(LOADTEST_HOST) $${tokens_file:+--tokens-file "$$tokens_file"} \
 		--csv $(LOADTEST_RESULTS)/locust --html $(LOADTEST_RESULTS)/report.html \
 		> $(LOADTEST_RESULTS)/locust.log 2>&1 || status=$$?; \
 	if [ -s $(LOADTEST_RESULTS)/summary.json ]; then \

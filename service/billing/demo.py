@@ -28,7 +28,20 @@ PAYERS = (
     ("LEGACY", "Legacy Mutual (closed)"),
 )
 FIRST_NAMES = ("Ada", "Ben", "Cleo", "Dan", "Eve", "Finn", "Gus", "Hana", "Ivo", "Jo", "Kai", "Lea")
-LAST_NAMES = ("Adams", "Baker", "Clark", "Diaz", "Evans", "Fox", "Gray", "Hill", "Ito", "Jones", "King", "Lopez")
+LAST_NAMES = (
+    "Adams",
+    "Baker",
+    "Clark",
+    "Diaz",
+    "Evans",
+    "Fox",
+    "Gray",
+    "Hill",
+    "Ito",
+    "Jones",
+    "King",
+    "Lopez",
+)
 
 # Columns of one generated claim; `g` runs over the new claim numbers. Statuses
 # cycle 3 submitted, 2 accepted, 3 paid, 2 denied in every ten.

@@ -43,9 +43,7 @@ def plan_transition(
 ) -> TransitionResult:
     """The claim's new status and amounts, or the rule the request breaks."""
     if target not in ALLOWED:
-        raise InvalidTransition(
-            f"Unknown status {target!r}; use one of {sorted(ALLOWED)}.", field="status"
-        )
+        raise InvalidTransition(f"Unknown status {target!r}; use one of {sorted(ALLOWED)}.", field="status")
     if target not in ALLOWED[current]:
         allowed = sorted(ALLOWED[current])
         hint = f"from {current} it can move to {', '.join(allowed)}" if allowed else f"{current} is final"
@@ -56,7 +54,9 @@ def plan_transition(
         check_paid_amount(paid_amount=paid_amount, billed_amount=billed_amount)
         return TransitionResult(status=target, paid_amount=paid_amount, denial_reason="")
     if paid_amount is not None:
-        raise DomainError(f"paid_amount is only accepted when paying; this moves to {target}.", field="paid_amount")
+        raise DomainError(
+            f"paid_amount is only accepted when paying; this moves to {target}.", field="paid_amount"
+        )
     if target == ClaimStatus.DENIED:
         if not denial_reason.strip():
             raise DomainError("Denying a claim needs a denial_reason.", field="denial_reason")

@@ -88,6 +88,7 @@ class JsonFormatter(logging.Formatter):
             # source line that raised it.
             entry["exception"] = record.exc_info[0].__name__
             entry["stack"] = [
-                f"{frame.filename}:{frame.lineno} in {frame.name}" for frame in traceback.extract_tb(record.exc_info[2])
+                f"{frame.filename}:{frame.lineno} in {frame.name}"
+                for frame in traceback.extract_tb(record.exc_info[2])
             ]
         return json.dumps(entry, default=str)

@@ -63,11 +63,14 @@ INSTALLED_APPS = [
 if importlib.util.find_spec("phased_migrations") is not None:
     INSTALLED_APPS.append("phased_migrations")
 
+# No CommonMiddleware: it validates the Host header of every request, and the
+# kubelet probes pods by IP, which ALLOWED_HOSTS cannot list. The API's own
+# views still refuse a foreign Host wherever they build a URL, and every API
+# path ends in a slash, so there is nothing for APPEND_SLASH to do.
 MIDDLEWARE = [
     "config.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]

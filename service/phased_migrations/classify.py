@@ -60,7 +60,7 @@ def _operation_phase(operation: Any, old_fields: dict[tuple[str, str], Any]) -> 
     name = type(operation).__name__
     own = getattr(operation, "phase", None)
     if isinstance(own, Phase):
-        return Classification(own, f"{name} is a {own} operation")
+        return Classification(own, f"{name} belongs to the {own} phase")
     if isinstance(operation, ops.RunSQL | ops.RunPython):
         return None
     if isinstance(operation, ops.SeparateDatabaseAndState):

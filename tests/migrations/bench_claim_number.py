@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
-from writer import Writer, fill_claims
+from phased_writer import Writer, fill_claims
 
 import localdb
 

@@ -53,7 +53,7 @@ class Project:
 
     @property
     def installed_apps(self) -> list[str]:
-        return [*BASE_APPS, *(f"fixture_apps.{app}" for app in self.apps)]
+        return [*BASE_APPS, *(f"phased_fixture_apps.{app}" for app in self.apps)]
 
     def installed(self) -> override_settings:
         return override_settings(INSTALLED_APPS=self.installed_apps)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from previous_release import exercise_claims
+from phased_previous_release import exercise_claims
 
 pytestmark = pytest.mark.integration
 
@@ -119,6 +119,8 @@ def test_runpython_without_a_marker_is_refused_with_the_marker_to_add(project_fa
         assert result.returncode == 1
         assert "unmarked.0002_backfill runs RunPython" in result.report["error"]
         assert "phase = Phase.EXPAND" in result.report["error"]
+    [refused] = project.phase("plan").report["migrations"]
+    assert refused["refused"] is True
 
 
 def test_explicit_markers_decide_the_phase(project_factory):

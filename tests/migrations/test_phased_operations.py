@@ -6,7 +6,7 @@ import threading
 import time
 
 import pytest
-from writer import Writer, fill_claims
+from phased_writer import Writer, fill_claims
 
 pytestmark = pytest.mark.integration
 
@@ -290,3 +290,16 @@ def test_safe_expand_operations_rerun_after_a_crash(bills, crash):
         ("safeops_bill_payer_fk", "f", True),
     ]
     assert state["indexes"] == [("safeops_bill_payer_idx", True), ("safeops_bill_pkey", True)]
+
+
+def test_the_safe_operations_migrate_backwards(bills, claims):
+    assert bills.phase("contract").returncode == 0
+    assert claims.phase("expand").returncode == 0
+
+    bills.migrate("safeops", "0002")
+    claims.migrate("claims", "0001")
+
+    assert bill_state(bills)["constraints"] == []
+    assert ("status", False) in bill_state(bills)["not_null"]
+    assert unique_state(claims)["constraints"] == []
+    assert unique_state(claims)["indexes"] == [("claims_claim_pkey", True, True)]

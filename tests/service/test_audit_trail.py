@@ -62,7 +62,11 @@ def test_a_refused_permission_is_recorded_as_denied(world, new_member):
     assert response.status_code == 403
     assert "biller" in response.json()["detail"]
     denied = AuditEvent.objects.get(outcome="denied")
-    assert (denied.actor, denied.action, denied.object_id) == (viewer.user, "denied", str(world.acme_claim.pk))
+    assert (denied.actor, denied.action, denied.object_id) == (
+        viewer.user,
+        "denied",
+        str(world.acme_claim.pk),
+    )
 
 
 def test_a_failed_write_leaves_no_audit_row(world):

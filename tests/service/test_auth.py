@@ -68,8 +68,16 @@ def test_malformed_or_unknown_tokens_are_refused(acme, header):
 
 
 @pytest.mark.parametrize(
-    "url", ["/api/v1/claims/", "/api/v1/patients/", "/api/v1/payers/", "/api/v1/payers/summary/",
-            "/api/v1/payers/active/", "/api/v1/audit-events/", "/api/v1/"]
+    "url",
+    [
+        "/api/v1/claims/",
+        "/api/v1/patients/",
+        "/api/v1/payers/",
+        "/api/v1/payers/summary/",
+        "/api/v1/payers/active/",
+        "/api/v1/audit-events/",
+        "/api/v1/",
+    ],
 )
 def test_every_endpoint_needs_a_token(db, url):
     response = APIClient().get(url)

@@ -70,7 +70,9 @@ def test_malformed_json_is_refused(world, raw):
 
 
 def test_a_body_that_is_not_json_is_refused(world):
-    response = world.acme.client.post("/api/v1/claims/", "a=1", content_type="application/x-www-form-urlencoded")
+    response = world.acme.client.post(
+        "/api/v1/claims/", "a=1", content_type="application/x-www-form-urlencoded"
+    )
     assert response.status_code == 415
     assert "Unsupported media type" in response.json()["detail"]
 

@@ -34,7 +34,9 @@ def _tenant(name: str):
     customer = Customer.objects.create(name=name)
     user = User.objects.create(username=f"{name}-user")
     Membership.objects.create(user=user, customer=customer)
-    patient = Patient.objects.create(customer=customer, first_name="A", last_name="B", date_of_birth="1990-01-01")
+    patient = Patient.objects.create(
+        customer=customer, first_name="A", last_name="B", date_of_birth="1990-01-01"
+    )
     return customer, user, patient
 
 

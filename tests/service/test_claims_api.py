@@ -12,8 +12,12 @@ pytestmark = pytest.mark.integration
 def test_submitting_a_claim_numbers_it_and_returns_it(world):
     response = world.acme.client.post(
         "/api/v1/claims/",
-        {"patient": world.acme_patient.pk, "payer": world.payers[0].pk, "billed_amount": "250.10",
-         "service_date": "2026-02-01"},
+        {
+            "patient": world.acme_patient.pk,
+            "payer": world.payers[0].pk,
+            "billed_amount": "250.10",
+            "service_date": "2026-02-01",
+        },
     )
     assert response.status_code == 201, response.json()
     body = response.json()
@@ -49,8 +53,12 @@ def test_a_submitted_claim_can_be_edited_and_withdrawn(world):
     assert edited.json()["billed_amount"] == "120.00"
     replaced = world.acme.client.put(
         url,
-        {"patient": world.acme_patient.pk, "payer": world.payers[1].pk, "billed_amount": "99.99",
-         "service_date": "2026-01-02"},
+        {
+            "patient": world.acme_patient.pk,
+            "payer": world.payers[1].pk,
+            "billed_amount": "99.99",
+            "service_date": "2026-01-02",
+        },
     )
     assert replaced.status_code == 200, replaced.json()
     assert replaced.json()["payer_name"] == "Cigna"
@@ -117,5 +125,9 @@ def test_reading_a_claim_is_audited(world):
     assert response.status_code == 200
     assert response["X-Request-ID"] == "req-42"
     event = AuditEvent.objects.get(action="read")
-    assert (event.object_type, event.object_id, event.request_id) == ("claim", str(world.acme_claim.pk), "req-42")
+    assert (event.object_type, event.object_id, event.request_id) == (
+        "claim",
+        str(world.acme_claim.pk),
+        "req-42",
+    )
     assert event.actor == world.acme.user

@@ -27,7 +27,9 @@ def test_unapplied_migrations(required, applied, missing):
 
 
 def test_database_errors_come_first():
-    assert readiness_reasons(database_error="boom", missing_migrations=["a.1"]) == ["database unreachable: boom"]
+    assert readiness_reasons(database_error="boom", missing_migrations=["a.1"]) == [
+        "database unreachable: boom"
+    ]
 
 
 def test_a_long_list_of_migrations_is_shortened():

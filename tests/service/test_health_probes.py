@@ -57,7 +57,9 @@ def test_not_ready_when_the_database_is_unreachable(db, client, unreachable_data
 
 def test_not_ready_while_a_migration_of_this_code_is_unapplied(db, client):
     with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM django_migrations WHERE app = 'billing' AND name = '0002_claim_number_unique'")
+        cursor.execute(
+            "DELETE FROM django_migrations WHERE app = 'billing' AND name = '0002_claim_number_unique'"
+        )
     response = client.get("/health/ready")
     assert response.status_code == 503
     assert response.json() == {
@@ -89,3 +91,9 @@ def test_probes_need_no_token_and_echo_a_request_id(client):
     response = client.get("/health/live", HTTP_AUTHORIZATION="Token bogus", HTTP_X_REQUEST_ID="probe-1")
     assert response.status_code == 200
     assert response["X-Request-ID"] == "probe-1"
+
+
+def test_probes_answer_whatever_host_the_kubelet_sends(db, client):
+    # The kubelet probes the pod IP, which ALLOWED_HOSTS cannot list.
+    assert client.get("/health/ready", HTTP_HOST="10.244.1.7:8000").status_code == 200
+    assert client.get("/health/live", HTTP_HOST="10.244.1.7:8000").status_code == 200

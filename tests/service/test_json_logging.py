@@ -13,8 +13,9 @@ from config.request_context import choose_request_id, current_request_id
 
 
 def _render(logger_name: str, msg: str, *args, **extra) -> dict:
-    record = logging.getLogger(logger_name).makeRecord(logger_name, logging.WARNING, __file__, 1, msg, args, None,
-                                                       extra=extra)
+    record = logging.getLogger(logger_name).makeRecord(
+        logger_name, logging.WARNING, __file__, 1, msg, args, None, extra=extra
+    )
     for log_filter in (RequestIdFilter(), RedactFilter()):
         assert log_filter.filter(record)
     return json.loads(JsonFormatter().format(record))
@@ -43,8 +44,14 @@ def test_ordinary_messages_pass_unchanged():
 
 def test_a_record_is_one_json_object_without_the_request(rf):
     request = rf.get("/api/v1/claims/", HTTP_AUTHORIZATION="Token topsecret")
-    entry = _render("django.request", "Bad Request: %s %s", "/api/v1/patients/", "last_name=Smith",
-                    request=request, status_code=400)
+    entry = _render(
+        "django.request",
+        "Bad Request: %s %s",
+        "/api/v1/patients/",
+        "last_name=Smith",
+        request=request,
+        status_code=400,
+    )
     assert entry["level"] == "WARNING"
     assert entry["status_code"] == 400
     assert "topsecret" not in json.dumps(entry)
@@ -58,7 +65,9 @@ def test_exceptions_log_their_type_and_frames_but_not_their_message():
     except ValueError:
         import sys
 
-        record = logging.getLogger("x").makeRecord("x", logging.ERROR, __file__, 1, "failed", (), sys.exc_info())
+        record = logging.getLogger("x").makeRecord(
+            "x", logging.ERROR, __file__, 1, "failed", (), sys.exc_info()
+        )
     entry = json.loads(JsonFormatter().format(record))
     assert entry["exception"] == "ValueError"
     assert "Jane" not in json.dumps(entry)
@@ -75,7 +84,14 @@ def test_the_current_request_id_is_stamped_on_records():
 
 @pytest.mark.parametrize(
     ("incoming", "kept"),
-    [("abc-123", True), ("a" * 128, True), ("a" * 129, False), ("has space", False), ("x\ny", False), (None, False)],
+    [
+        ("abc-123", True),
+        ("a" * 128, True),
+        ("a" * 129, False),
+        ("has space", False),
+        ("x\ny", False),
+        (None, False),
+    ],
 )
 def test_only_safe_request_ids_are_kept(incoming, kept):
     chosen = choose_request_id(incoming)

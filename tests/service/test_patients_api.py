@@ -31,8 +31,13 @@ def test_a_patient_with_claims_cannot_be_deleted(world):
 
 @pytest.mark.parametrize(
     ("query", "names"),
-    [("", ["Adams", "Baker"]), ("last_name=ba", ["Baker"]), ("member_id=M-1", ["Adams", "Baker"]),
-     ("ordering=-last_name", ["Baker", "Adams"]), ("date_of_birth=1980-05-17", ["Adams", "Baker"])],
+    [
+        ("", ["Adams", "Baker"]),
+        ("last_name=ba", ["Baker"]),
+        ("member_id=M-1", ["Adams", "Baker"]),
+        ("ordering=-last_name", ["Baker", "Adams"]),
+        ("date_of_birth=1980-05-17", ["Adams", "Baker"]),
+    ],
 )
 def test_patient_filters(world, new_patient, query, names):
     new_patient(world.acme, "Baker")

@@ -29,8 +29,12 @@ def test_active_lists_only_payers_accepting_claims(world):
 def test_a_claim_to_a_closed_payer_is_refused(world):
     response = world.acme.client.post(
         "/api/v1/claims/",
-        {"patient": world.acme_patient.pk, "payer": world.payers[2].pk, "billed_amount": "5.00",
-         "service_date": "2026-01-01"},
+        {
+            "patient": world.acme_patient.pk,
+            "payer": world.payers[2].pk,
+            "billed_amount": "5.00",
+            "service_date": "2026-01-01",
+        },
     )
     assert response.status_code == 400
     assert "LEGACY no longer accepts claims" in response.json()["errors"]["payer"][0]
@@ -53,16 +57,33 @@ def billed(world, new_claim):
 def test_summary_aggregates_the_callers_claims_per_payer(billed):
     rows = _results(billed.acme, "/api/v1/payers/summary/")
     assert rows == [
-        {"payer": billed.payers[0].pk, "payer_code": "AETNA", "payer_name": "Aetna", "claim_count": 2,
-         "denied_count": 1, "billed_total": "150.00", "paid_total": "80.00", "denial_rate": 0.5},
-        {"payer": billed.payers[1].pk, "payer_code": "CIGNA", "payer_name": "Cigna", "claim_count": 1,
-         "denied_count": 0, "billed_total": "30.00", "paid_total": "0.00", "denial_rate": 0.0},
+        {
+            "payer": billed.payers[0].pk,
+            "payer_code": "AETNA",
+            "payer_name": "Aetna",
+            "claim_count": 2,
+            "denied_count": 1,
+            "billed_total": "150.00",
+            "paid_total": "80.00",
+            "denial_rate": 0.5,
+        },
+        {
+            "payer": billed.payers[1].pk,
+            "payer_code": "CIGNA",
+            "payer_name": "Cigna",
+            "claim_count": 1,
+            "denied_count": 0,
+            "billed_total": "30.00",
+            "paid_total": "0.00",
+            "denial_rate": 0.0,
+        },
     ]
 
 
 def test_summary_filters_by_payer_and_service_date(billed):
-    assert [r["payer_code"] for r in _results(billed.acme, f"/api/v1/payers/summary/?payer={billed.payers[1].pk}")] \
-        == ["CIGNA"]
+    assert [
+        r["payer_code"] for r in _results(billed.acme, f"/api/v1/payers/summary/?payer={billed.payers[1].pk}")
+    ] == ["CIGNA"]
     rows = _results(billed.acme, "/api/v1/payers/summary/?service_date_after=2026-02-01")
     assert [(r["payer_code"], r["claim_count"]) for r in rows] == [("CIGNA", 1)]
 

@@ -67,8 +67,19 @@ def test_every_api_operation_documents_its_errors(schema):
 
 def test_claim_filters_are_documented(schema):
     names = {p["name"] for p in schema["paths"]["/api/v1/claims/"]["get"]["parameters"]}
-    assert {"status", "payer", "patient", "service_date_after", "service_date_before", "billed_min",
-            "billed_max", "ordering", "search", "page", "page_size"} <= names
+    assert {
+        "status",
+        "payer",
+        "patient",
+        "service_date_after",
+        "service_date_before",
+        "billed_min",
+        "billed_max",
+        "ordering",
+        "search",
+        "page",
+        "page_size",
+    } <= names
 
 
 def test_production_settings_pass_the_deployment_checks():

@@ -29,7 +29,9 @@ def busy_tenant(acme, globex, db):
     patients = seed_patients(acme.customer, count=120)
     seed_claims(acme.customer, count=150, patients=patients, payers=[p.pk for p in payers])
     AuditEvent.objects.bulk_create(
-        AuditEvent(actor=acme.user, customer=acme.customer, action="read", object_type="claim", object_id=str(i))
+        AuditEvent(
+            actor=acme.user, customer=acme.customer, action="read", object_type="claim", object_id=str(i)
+        )
         for i in range(120)
     )
     return acme

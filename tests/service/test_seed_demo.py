@@ -25,8 +25,12 @@ def test_seed_is_idempotent_and_issues_fresh_tokens(db):
     counts = (Customer.objects.count(), Patient.objects.count(), Claim.objects.count(), Payer.objects.count())
     second = _seed("--claims", "300", "--patients", "20")
     assert counts == (2, 40, 600, 8)
-    assert (Customer.objects.count(), Patient.objects.count(), Claim.objects.count(), Payer.objects.count()) \
-        == counts
+    assert (
+        Customer.objects.count(),
+        Patient.objects.count(),
+        Claim.objects.count(),
+        Payer.objects.count(),
+    ) == counts
     assert [t["name"] for t in first["tenants"]] == ["Acme Health", "Globex Clinic"]
     assert [t["token"] for t in first["tenants"]] != [t["token"] for t in second["tenants"]]
 

@@ -8,8 +8,8 @@ from config.env import env_bool, env_int, env_list, env_str
 
 
 @pytest.mark.parametrize(
-    ("raw", "expected"), [("1", True), ("true", True), ("YES", True), ("on", True), ("0", False), ("off", False),
-                          ("", False)]
+    ("raw", "expected"),
+    [("1", True), ("true", True), ("YES", True), ("on", True), ("0", False), ("off", False), ("", False)],
 )
 def test_env_bool(monkeypatch, raw, expected):
     monkeypatch.setenv("FLAG", raw)

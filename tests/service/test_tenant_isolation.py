@@ -60,8 +60,9 @@ def test_a_missing_id_is_not_found_without_a_denied_row(world):
     assert not AuditEvent.objects.filter(action="denied").exists()
 
 
-@pytest.mark.parametrize("route", ["/api/v1/claims/", "/api/v1/patients/", "/api/v1/audit-events/",
-                                   "/api/v1/payers/summary/"])
+@pytest.mark.parametrize(
+    "route", ["/api/v1/claims/", "/api/v1/patients/", "/api/v1/audit-events/", "/api/v1/payers/summary/"]
+)
 def test_lists_hold_only_the_callers_rows(world, route):
     acme_rows = world.acme.client.get(route).json()["results"]
     globex_rows = world.globex.client.get(route).json()["results"]
@@ -85,7 +86,9 @@ def test_a_claim_cannot_name_another_tenants_patient(world):
     assert Claim.objects.count() == 2
 
 
-@pytest.mark.parametrize("field", [{"customer": 1}, {"number": 7}, {"status": "paid"}, {"paid_amount": "5.00"}])
+@pytest.mark.parametrize(
+    "field", [{"customer": 1}, {"number": 7}, {"status": "paid"}, {"paid_amount": "5.00"}]
+)
 def test_owner_and_workflow_fields_in_a_body_are_refused(world, field):
     body = {"patient": world.acme_patient.pk, "payer": world.payers[0].pk, **CLAIM_BODY, **field}
     response = world.acme.client.post("/api/v1/claims/", body)

@@ -202,6 +202,7 @@ class Sandbox:
         self.database_url = ""
         self.results: list[ReleaseResult] = []
         self.prober = Prober("", clock=self.clock)
+        self._seeding: asyncio.Task[None] | None = None
 
     async def run(self) -> dict[str, Any]:
         """Play the story; return the summary that is also written to results/summary.json."""
@@ -282,11 +283,14 @@ class Sandbox:
 
     async def _play(self, story: StoryRunner, step: Step) -> None:
         async def on_phase(result: ReleaseResult, phase: str) -> None:
-            # The first release's expand migrations make the tables the seed needs.
-            if phase in SEEDABLE_PHASES and self.prober.token is None:
-                await self._seed(story.client)
+            # The first release's expand migrations make the tables the seed needs; the load
+            # test's pod waits (CreateContainerConfigError) until the token Secret exists.
+            if phase in SEEDABLE_PHASES and self._seeding is None:
+                self._seeding = asyncio.create_task(self._seed(story.client))
 
         result = await story.play(step, on_phase)
+        if self._seeding is not None:
+            await self._seeding
         self.results.append(result)
         if result.phase == "Succeeded" and self.prober.token is not None and not self.prober.running:
             self.say("  prober: /health/ready and a page of claims through the Service, every 150 ms")

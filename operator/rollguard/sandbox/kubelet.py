@@ -207,9 +207,12 @@ class ContainerRunner:
         while proc.returncode is None:
             now = loop.time()
             startup = trackers.get("startup")
-            active = [startup] if startup and not startup.completed else list(trackers.values())
+            if startup is not None and not startup.completed:
+                active = [startup]
+            else:
+                active = [tracker for kind, tracker in trackers.items() if kind != "startup"]
             for tracker in active:
-                if tracker is None or not tracker.due(now):
+                if not tracker.due(now):
                     continue
                 ok = await run_check(tracker.probe, ports=self.ports, env=launch.env, cwd=launch.cwd)
                 tracker.record(ok, loop.time())

@@ -17,7 +17,9 @@ from billing.selectors.audit import audit_event_list
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List your customer's audit events", responses={200: AuditEventSerializer, **LIST}),
+    list=extend_schema(
+        summary="List your customer's audit events", responses={200: AuditEventSerializer, **LIST}
+    ),
     retrieve=extend_schema(summary="Read one audit event", responses={200: AuditEventSerializer, **READ}),
 )
 class AuditEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):

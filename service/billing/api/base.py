@@ -62,7 +62,9 @@ class TenantViewSet(viewsets.GenericViewSet):
         model = self.get_queryset().model
         return bool(pk) and belongs_to_other_tenant(model=model, pk=pk, customer=self.customer)
 
-    def _audit(self, action: AuditAction, *, object_id: object = "", outcome: AuditOutcome = AuditOutcome.SUCCESS) -> None:
+    def _audit(
+        self, action: AuditAction, *, object_id: object = "", outcome: AuditOutcome = AuditOutcome.SUCCESS
+    ) -> None:
         assert self.audit_object_type, f"{type(self).__name__} audits nothing; set audit_object_type"
         audit_record(
             actor=self.request.user,

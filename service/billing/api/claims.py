@@ -28,7 +28,9 @@ from billing.services.claims import claim_delete, claim_submit, claim_transition
         summary="Submit a claim; it gets the next number of your customer",
         responses={201: ClaimSerializer, **errors(400, 401, 403, 429)},
     ),
-    update=extend_schema(summary="Replace a submitted claim's fields", responses={200: ClaimSerializer, **WRITE}),
+    update=extend_schema(
+        summary="Replace a submitted claim's fields", responses={200: ClaimSerializer, **WRITE}
+    ),
     partial_update=extend_schema(summary="Edit a submitted claim", responses={200: ClaimSerializer, **WRITE}),
     destroy=extend_schema(summary="Withdraw a submitted claim", responses={204: None, **WRITE}),
 )
@@ -47,7 +49,9 @@ class ClaimViewSet(
         return claim_list(customer=self.customer)
 
     def perform_create(self, serializer: BaseSerializer) -> None:
-        serializer.instance = claim_submit(actor=self.request.user, customer=self.customer, **serializer.validated_data)
+        serializer.instance = claim_submit(
+            actor=self.request.user, customer=self.customer, **serializer.validated_data
+        )
 
     def perform_update(self, serializer: BaseSerializer) -> None:
         serializer.instance = claim_update(
@@ -70,4 +74,6 @@ class ClaimViewSet(
         payload = ClaimTransitionSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         claim = claim_transition(actor=request.user, claim=claim, **payload.validated_data)
-        return Response(ClaimSerializer(claim, context=self.get_serializer_context()).data, status=status.HTTP_200_OK)
+        return Response(
+            ClaimSerializer(claim, context=self.get_serializer_context()).data, status=status.HTTP_200_OK
+        )

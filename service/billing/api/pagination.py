@@ -28,7 +28,11 @@ class StrictPageNumberPagination(PageNumberPagination):
             size = 0
         if not 1 <= size <= self.max_page_size:
             raise ValidationError(
-                {self.page_size_query_param: [f"Must be a whole number from 1 to {self.max_page_size}; got {raw!r}."]}
+                {
+                    self.page_size_query_param: [
+                        f"Must be a whole number from 1 to {self.max_page_size}; got {raw!r}."
+                    ]
+                }
             )
         return size
 

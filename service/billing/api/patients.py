@@ -17,11 +17,17 @@ from billing.services.patients import patient_create, patient_delete, patient_up
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List the patients of your customer", responses={200: PatientSerializer, **LIST}),
+    list=extend_schema(
+        summary="List the patients of your customer", responses={200: PatientSerializer, **LIST}
+    ),
     retrieve=extend_schema(summary="Read one patient", responses={200: PatientSerializer, **READ}),
-    create=extend_schema(summary="Register a patient", responses={201: PatientSerializer, **errors(400, 401, 403, 429)}),
+    create=extend_schema(
+        summary="Register a patient", responses={201: PatientSerializer, **errors(400, 401, 403, 429)}
+    ),
     update=extend_schema(summary="Replace a patient's details", responses={200: PatientSerializer, **WRITE}),
-    partial_update=extend_schema(summary="Edit a patient's details", responses={200: PatientSerializer, **WRITE}),
+    partial_update=extend_schema(
+        summary="Edit a patient's details", responses={200: PatientSerializer, **WRITE}
+    ),
     destroy=extend_schema(summary="Delete a patient without claims", responses={204: None, **WRITE}),
 )
 class PatientViewSet(

@@ -15,7 +15,6 @@ from billing.api.base import TenantViewSet
 from billing.api.filters import ActivePayerFilter, PayerFilter, PayerSummaryFilter
 from billing.api.schema import LIST, READ
 from billing.api.serializers import PayerSerializer, PayerSummarySerializer
-from billing.models import Payer
 from billing.selectors.claims import claim_payer_summary
 from billing.selectors.payers import payer_active_list, payer_list
 

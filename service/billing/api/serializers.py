@@ -90,7 +90,15 @@ class ClaimSerializer(StrictFieldsMixin, serializers.ModelSerializer):
             "created_at",
             "updated_at",
         )
-        read_only_fields = ("id", "number", "paid_amount", "status", "denial_reason", "created_at", "updated_at")
+        read_only_fields = (
+            "id",
+            "number",
+            "paid_amount",
+            "status",
+            "denial_reason",
+            "created_at",
+            "updated_at",
+        )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

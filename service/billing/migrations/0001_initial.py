@@ -9,7 +9,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -18,120 +17,284 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Customer',
+            name="Customer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, unique=True)),
-                ('last_claim_number', models.PositiveBigIntegerField(default=0)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, unique=True)),
+                ("last_claim_number", models.PositiveBigIntegerField(default=0)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
         ),
         migrations.CreateModel(
-            name='Payer',
+            name="Payer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=32, unique=True)),
-                ('name', models.CharField(max_length=200)),
-                ('is_active', models.BooleanField(default=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=32, unique=True)),
+                ("name", models.CharField(max_length=200)),
+                ("is_active", models.BooleanField(default=True)),
             ],
             options={
-                'ordering': ('name',),
+                "ordering": ("name",),
             },
         ),
         migrations.CreateModel(
-            name='Membership',
+            name="Membership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('admin', 'Administrator'), ('biller', 'Biller'), ('viewer', 'Viewer')], default='biller', max_length=16)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='memberships', to='billing.customer')),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='membership', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[("admin", "Administrator"), ("biller", "Biller"), ("viewer", "Viewer")],
+                        default="biller",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="memberships",
+                        to="billing.customer",
+                    ),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="membership",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Patient',
+            name="Patient",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('first_name', models.CharField(max_length=100)),
-                ('last_name', models.CharField(max_length=100)),
-                ('date_of_birth', models.DateField()),
-                ('member_id', models.CharField(blank=True, default='', max_length=64)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('customer', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='patients', to='billing.customer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("first_name", models.CharField(max_length=100)),
+                ("last_name", models.CharField(max_length=100)),
+                ("date_of_birth", models.DateField()),
+                ("member_id", models.CharField(blank=True, default="", max_length=64)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="patients",
+                        to="billing.customer",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Claim',
+            name="Claim",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveBigIntegerField()),
-                ('billed_amount', models.DecimalField(decimal_places=2, max_digits=12)),
-                ('paid_amount', models.DecimalField(decimal_places=2, default=0, max_digits=12)),
-                ('service_date', models.DateField()),
-                ('status', models.CharField(choices=[('submitted', 'Submitted'), ('accepted', 'Accepted'), ('paid', 'Paid'), ('denied', 'Denied')], default='submitted', max_length=16)),
-                ('denial_reason', models.CharField(blank=True, default='', max_length=500)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('customer', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='claims', to='billing.customer')),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='claims', to='billing.patient')),
-                ('payer', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='claims', to='billing.payer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.PositiveBigIntegerField()),
+                ("billed_amount", models.DecimalField(decimal_places=2, max_digits=12)),
+                ("paid_amount", models.DecimalField(decimal_places=2, default=0, max_digits=12)),
+                ("service_date", models.DateField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("submitted", "Submitted"),
+                            ("accepted", "Accepted"),
+                            ("paid", "Paid"),
+                            ("denied", "Denied"),
+                        ],
+                        default="submitted",
+                        max_length=16,
+                    ),
+                ),
+                ("denial_reason", models.CharField(blank=True, default="", max_length=500)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="claims",
+                        to="billing.customer",
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="claims",
+                        to="billing.patient",
+                    ),
+                ),
+                (
+                    "payer",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="claims",
+                        to="billing.payer",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('occurred_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('action', models.CharField(choices=[('create', 'Create'), ('read', 'Read'), ('update', 'Update'), ('delete', 'Delete'), ('list', 'List'), ('denied', 'Denied')], max_length=16)),
-                ('object_type', models.CharField(max_length=32)),
-                ('object_id', models.CharField(blank=True, default='', max_length=64)),
-                ('outcome', models.CharField(choices=[('success', 'Success'), ('denied', 'Denied')], default='success', max_length=16)),
-                ('request_id', models.CharField(blank=True, default='', max_length=128)),
-                ('actor', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('customer', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='billing.customer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("occurred_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("create", "Create"),
+                            ("read", "Read"),
+                            ("update", "Update"),
+                            ("delete", "Delete"),
+                            ("list", "List"),
+                            ("denied", "Denied"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("object_type", models.CharField(max_length=32)),
+                ("object_id", models.CharField(blank=True, default="", max_length=64)),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[("success", "Success"), ("denied", "Denied")],
+                        default="success",
+                        max_length=16,
+                    ),
+                ),
+                ("request_id", models.CharField(blank=True, default="", max_length=128)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="billing.customer",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['customer', '-occurred_at'], name='audit_tenant_time_idx'), models.Index(fields=['customer', 'object_type', 'object_id'], name='audit_tenant_object_idx')],
+                "indexes": [
+                    models.Index(fields=["customer", "-occurred_at"], name="audit_tenant_time_idx"),
+                    models.Index(
+                        fields=["customer", "object_type", "object_id"], name="audit_tenant_object_idx"
+                    ),
+                ],
             },
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='auditevent',
-            trigger=pgtrigger.compiler.Trigger(name='append_only', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;", hash='33a47f9ed1ebc16045143528b776b80f9a422c3e', operation='UPDATE OR DELETE', pgid='pgtrigger_append_only_46425', table='billing_auditevent', when='BEFORE')),
+            model_name="auditevent",
+            trigger=pgtrigger.compiler.Trigger(
+                name="append_only",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;",
+                    hash="33a47f9ed1ebc16045143528b776b80f9a422c3e",
+                    operation="UPDATE OR DELETE",
+                    pgid="pgtrigger_append_only_46425",
+                    table="billing_auditevent",
+                    when="BEFORE",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='auditevent',
-            trigger=pgtrigger.compiler.Trigger(name='no_truncate', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot truncate % table', TG_TABLE_NAME;", hash='a6fa160abea898d17dc7a4b3d0751348c6dcdc97', level='STATEMENT', operation='TRUNCATE', pgid='pgtrigger_no_truncate_90156', table='billing_auditevent', when='BEFORE')),
+            model_name="auditevent",
+            trigger=pgtrigger.compiler.Trigger(
+                name="no_truncate",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="RAISE EXCEPTION 'pgtrigger: Cannot truncate % table', TG_TABLE_NAME;",
+                    hash="a6fa160abea898d17dc7a4b3d0751348c6dcdc97",
+                    level="STATEMENT",
+                    operation="TRUNCATE",
+                    pgid="pgtrigger_no_truncate_90156",
+                    table="billing_auditevent",
+                    when="BEFORE",
+                ),
+            ),
         ),
         migrations.AddIndex(
-            model_name='patient',
-            index=models.Index(fields=['customer', 'last_name', 'first_name'], name='patient_tenant_name_idx'),
+            model_name="patient",
+            index=models.Index(
+                fields=["customer", "last_name", "first_name"], name="patient_tenant_name_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='patient',
-            index=models.Index(fields=['customer', 'member_id'], name='patient_tenant_member_idx'),
+            model_name="patient",
+            index=models.Index(fields=["customer", "member_id"], name="patient_tenant_member_idx"),
         ),
         migrations.AddIndex(
-            model_name='claim',
-            index=models.Index(fields=['customer', 'service_date'], name='claim_tenant_date_idx'),
+            model_name="claim",
+            index=models.Index(fields=["customer", "service_date"], name="claim_tenant_date_idx"),
         ),
         migrations.AddIndex(
-            model_name='claim',
-            index=models.Index(fields=['customer', 'status', 'service_date'], name='claim_tenant_status_idx'),
+            model_name="claim",
+            index=models.Index(fields=["customer", "status", "service_date"], name="claim_tenant_status_idx"),
         ),
         migrations.AddIndex(
-            model_name='claim',
-            index=models.Index(fields=['customer', 'payer', 'service_date'], name='claim_tenant_payer_idx'),
+            model_name="claim",
+            index=models.Index(fields=["customer", "payer", "service_date"], name="claim_tenant_payer_idx"),
         ),
         migrations.AddConstraint(
-            model_name='claim',
-            constraint=models.CheckConstraint(condition=models.Q(('billed_amount__gt', 0)), name='claim_billed_positive'),
+            model_name="claim",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("billed_amount__gt", 0)), name="claim_billed_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='claim',
-            constraint=models.CheckConstraint(condition=models.Q(('paid_amount__gte', 0)), name='claim_paid_not_negative'),
+            model_name="claim",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("paid_amount__gte", 0)), name="claim_paid_not_negative"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='claim',
-            constraint=models.CheckConstraint(condition=models.Q(('paid_amount__lte', models.F('billed_amount'))), name='claim_paid_within_billed'),
+            model_name="claim",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("paid_amount__lte", models.F("billed_amount"))),
+                name="claim_paid_within_billed",
+            ),
         ),
     ]

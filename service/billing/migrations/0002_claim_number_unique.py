@@ -4,14 +4,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('billing', '0001_initial'),
+        ("billing", "0001_initial"),
     ]
 
     operations = [
         migrations.AddConstraint(
-            model_name='claim',
-            constraint=models.UniqueConstraint(fields=('customer', 'number'), name='claim_number_unique_per_customer'),
+            model_name="claim",
+            constraint=models.UniqueConstraint(
+                fields=("customer", "number"), name="claim_number_unique_per_customer"
+            ),
         ),
     ]

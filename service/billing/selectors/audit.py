@@ -8,4 +8,6 @@ from billing.models import AuditEvent, Customer
 
 
 def audit_event_list(*, customer: Customer) -> QuerySet[AuditEvent]:
-    return AuditEvent.objects.filter(customer=customer).select_related("actor").order_by("-occurred_at", "-id")
+    return (
+        AuditEvent.objects.filter(customer=customer).select_related("actor").order_by("-occurred_at", "-id")
+    )

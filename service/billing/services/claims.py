@@ -24,7 +24,9 @@ def _check_parties(*, customer_id: int, patient: Patient, payer: Payer) -> None:
     if patient.customer_id != customer_id:
         raise DomainError(f"Patient {patient.pk} does not exist.", field="patient")
     if not payer.is_active:
-        raise DomainError(f"Payer {payer.code} no longer accepts claims; choose an active payer.", field="payer")
+        raise DomainError(
+            f"Payer {payer.code} no longer accepts claims; choose an active payer.", field="payer"
+        )
 
 
 def _is_number_clash(error: IntegrityError) -> bool:
@@ -100,7 +102,11 @@ def claim_update(*, actor: AbstractBaseUser, claim: Claim, **changes: Any) -> Cl
         _check_parties(customer_id=claim.customer_id, patient=claim.patient, payer=claim.payer)
     claim.save(update_fields=[*changes, "updated_at"])
     audit_record(
-        actor=actor, customer_id=claim.customer_id, action=AuditAction.UPDATE, object_type=OBJECT_TYPE, object_id=claim.pk
+        actor=actor,
+        customer_id=claim.customer_id,
+        action=AuditAction.UPDATE,
+        object_type=OBJECT_TYPE,
+        object_id=claim.pk,
     )
     return claim
 
@@ -127,7 +133,11 @@ def claim_transition(
     claim.denial_reason = result.denial_reason
     claim.save(update_fields=["status", "paid_amount", "denial_reason", "updated_at"])
     audit_record(
-        actor=actor, customer_id=claim.customer_id, action=AuditAction.UPDATE, object_type=OBJECT_TYPE, object_id=claim.pk
+        actor=actor,
+        customer_id=claim.customer_id,
+        action=AuditAction.UPDATE,
+        object_type=OBJECT_TYPE,
+        object_id=claim.pk,
     )
     return claim
 
@@ -139,5 +149,9 @@ def claim_delete(*, actor: AbstractBaseUser, claim: Claim) -> None:
     claim_id = claim.pk
     claim.delete()
     audit_record(
-        actor=actor, customer_id=claim.customer_id, action=AuditAction.DELETE, object_type=OBJECT_TYPE, object_id=claim_id
+        actor=actor,
+        customer_id=claim.customer_id,
+        action=AuditAction.DELETE,
+        object_type=OBJECT_TYPE,
+        object_id=claim_id,
     )

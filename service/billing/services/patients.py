@@ -33,7 +33,13 @@ def patient_create(
         date_of_birth=date_of_birth,
         member_id=member_id,
     )
-    audit_record(actor=actor, customer_id=customer.pk, action=AuditAction.CREATE, object_type=OBJECT_TYPE, object_id=patient.pk)
+    audit_record(
+        actor=actor,
+        customer_id=customer.pk,
+        action=AuditAction.CREATE,
+        object_type=OBJECT_TYPE,
+        object_id=patient.pk,
+    )
     return patient
 
 
@@ -57,7 +63,9 @@ def patient_update(*, actor: AbstractBaseUser, patient: Patient, **changes: Any)
 @transaction.atomic
 def patient_delete(*, actor: AbstractBaseUser, patient: Patient) -> None:
     if patient.claims.exists():
-        raise InUse("This patient has claims and cannot be deleted; claims keep their patient for the record.")
+        raise InUse(
+            "This patient has claims and cannot be deleted; claims keep their patient for the record."
+        )
     patient_id = patient.pk
     patient.delete()
     audit_record(

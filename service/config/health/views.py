@@ -47,7 +47,9 @@ class ProbeView(APIView):
 
 
 class LiveView(ProbeView):
-    @extend_schema(summary="Liveness: the process serves requests", responses={200: _HealthSerializer}, auth=[])
+    @extend_schema(
+        summary="Liveness: the process serves requests", responses={200: _HealthSerializer}, auth=[]
+    )
     def get(self, request: Request) -> Response:
         return _answer([])
 

@@ -27,5 +27,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["patients"] < 1 or options["claims"] < 0:
             raise CommandError("--patients must be at least 1 and --claims at least 0.")
-        tenants = seed_demo(claims=options["claims"], patients=options["patients"], password=options["password"])
+        tenants = seed_demo(
+            claims=options["claims"], patients=options["patients"], password=options["password"]
+        )
         self.stdout.write(json.dumps({"tenants": [asdict(t) for t in tenants]}))

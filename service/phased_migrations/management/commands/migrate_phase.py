@@ -79,11 +79,14 @@ class Command(BaseCommand):
     def _list(self, entries: list[Entry], title: str) -> None:
         self.say(f"{title}:" if entries else f"{title}: none")
         for entry in entries:
-            self.say(f"  {entry.phase:<8}  {entry.label}  ({entry.reason})")
+            phase = "refused" if entry.key in self.graph.refusals else entry.phase
+            self.say(f"  {phase:<8}  {entry.label}  ({entry.reason})")
 
     def phase_plan(self) -> None:
         unapplied = self.graph.unapplied
-        self.report["migrations"] = [e.as_json() for e in unapplied]
+        self.report["migrations"] = [
+            {**e.as_json(), "refused": e.key in self.graph.refusals} for e in unapplied
+        ]
         self._list(unapplied, "Unapplied migrations")
         self._refuse_unclassifiable()
 

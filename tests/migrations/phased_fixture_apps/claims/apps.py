@@ -2,5 +2,5 @@ from django.apps import AppConfig
 
 
 class ClaimsConfig(AppConfig):
-    name = "fixture_apps.claims"
+    name = "phased_fixture_apps.claims"
     label = "claims"

@@ -1,0 +1,82 @@
+"""`make run`: the API on http://127.0.0.1:8000 ($DEV_PORT) with demo data.
+
+Without DATABASE_URL a local PostgreSQL keeps its data in .local/pg (port
+$DEV_PG_PORT, default 5433) between runs. The database is migrated, the demo
+data topped up, the URLs and demo tokens printed, and gunicorn serves in the
+foreground; Ctrl-C stops gunicorn and then the PostgreSQL this script started.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from types import FrameType
+
+from localdb import LocalPostgres
+
+SERVICE = Path(__file__).resolve().parent
+REPO = SERVICE.parent
+HOST = "127.0.0.1"
+
+
+def _manage(env: dict[str, str], *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=SERVICE, env=env, check=True, capture_output=True, text=True
+    )
+    return result.stdout
+
+
+def _banner(seed: str, port: int) -> str:
+    base = f"http://{HOST}:{port}"
+    return "\n".join(
+        [
+            f"API:        {base}/api/v1/",
+            f"Swagger UI: {base}/api/docs/",
+            f"Redoc:      {base}/api/redoc/",
+            f"Health:     {base}/health/ready",
+            f"Demo users: <tenant>-admin|biller|viewer, password {os.environ.get('DEMO_PASSWORD', 'rollguard-demo')}",
+            f"Seed:       {seed.strip()}",
+            f'Try:        curl -H "Authorization: Token {json.loads(seed)["tenants"][0]["token"]}" {base}/api/v1/claims/',
+        ]
+    )
+
+
+def _serve(env: dict[str, str], port: int) -> int:
+    gunicorn = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "config.wsgi"],
+        cwd=SERVICE,
+        env={**env, "HOST": HOST, "PORT": str(port)},
+    )
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        gunicorn.send_signal(signal.SIGTERM)
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    return gunicorn.wait()
+
+
+def main() -> int:
+    env = dict(os.environ)
+    port = int(env.get("DEV_PORT", "8000"))
+    server = None
+    if not env.get("DATABASE_URL"):
+        server = LocalPostgres(data_dir=REPO / ".local" / "pg", port=int(env.get("DEV_PG_PORT", "5433")))
+        server.start()
+        env["DATABASE_URL"] = server.create_database("rollguard")
+    try:
+        _manage(env, "migrate", "--noinput")
+        seed = _manage(env, "seed_demo")
+        print(_banner(seed, port), flush=True)
+        return _serve(env, port)
+    finally:
+        if server is not None:
+            server.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

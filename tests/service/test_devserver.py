@@ -1,0 +1,71 @@
+"""`make run` end to end: migrate, seed, print the URLs, serve, stop on SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+import urllib.request
+
+import devserver
+import psycopg
+import pytest
+
+from localdb import free_port
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+@pytest.fixture
+def fresh_database(postgres_url):
+    name = "rollguard_devserver"
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {name}")
+    yield postgres_url.rsplit("/", 1)[0] + f"/{name}"
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def restored_signals():
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    yield
+    for sig, handler in saved.items():
+        signal.signal(sig, handler)
+
+
+def _stop_when_ready(url: str, seen: dict) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                seen["ready"] = json.loads(response.read())
+                break
+        except OSError:
+            time.sleep(0.3)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def test_devserver_serves_the_seeded_api_and_stops_on_sigterm(
+    fresh_database, restored_signals, monkeypatch, capsys
+):
+    port = free_port()
+    monkeypatch.setenv("DATABASE_URL", fresh_database)
+    monkeypatch.setenv("DEV_PORT", str(port))
+    seen: dict = {}
+    watcher = threading.Thread(target=_stop_when_ready, args=(f"http://127.0.0.1:{port}/health/ready", seen))
+    watcher.start()
+
+    exit_code = devserver.main()
+
+    watcher.join()
+    assert exit_code == 0
+    assert seen["ready"] == {"status": "ok"}
+    out = capsys.readouterr().out
+    assert f"Swagger UI: http://127.0.0.1:{port}/api/docs/" in out
+    assert f"Redoc:      http://127.0.0.1:{port}/api/redoc/" in out
+    seed = json.loads(out.split("Seed:", 1)[1].splitlines()[0])
+    assert [t["name"] for t in seed["tenants"]] == ["Acme Health", "Globex Clinic"]
