@@ -24,7 +24,7 @@ HOST = "127.0.0.1"
 
 
 def _manage(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run(
+    result = subprocess.run(  # noqa: S603 - our own interpreter and manage.py
         [sys.executable, "manage.py", *args], cwd=SERVICE, env=env, check=True, capture_output=True, text=True
     )
     return result.stdout
@@ -32,15 +32,17 @@ def _manage(env: dict[str, str], *args: str) -> str:
 
 def _banner(seed: str, port: int) -> str:
     base = f"http://{HOST}:{port}"
+    password = os.environ.get("DEMO_PASSWORD", "rollguard-demo")
+    token = json.loads(seed)["tenants"][0]["token"]
     return "\n".join(
         [
             f"API:        {base}/api/v1/",
             f"Swagger UI: {base}/api/docs/",
             f"Redoc:      {base}/api/redoc/",
             f"Health:     {base}/health/ready",
-            f"Demo users: <tenant>-admin|biller|viewer, password {os.environ.get('DEMO_PASSWORD', 'rollguard-demo')}",
+            f"Demo users: acme-admin, acme-biller, acme-viewer (and globex-...), password {password}",
             f"Seed:       {seed.strip()}",
-            f'Try:        curl -H "Authorization: Token {json.loads(seed)["tenants"][0]["token"]}" {base}/api/v1/claims/',
+            f'Try:        curl -H "Authorization: Token {token}" {base}/api/v1/claims/',
         ]
     )
 

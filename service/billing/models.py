@@ -111,12 +111,13 @@ class Claim(models.Model):
     class Meta:
         # Each list filter leads with the tenant, then the filtered column, then
         # the date most lists sort or range on; payer_summary groups on the
-        # payer index. The (customer, number) unique constraint lives in its
+        # payer index; billed_min/max and ordering by amount use the last. The (customer, number) unique constraint lives in its
         # own migration so it can be rebuilt concurrently.
         indexes = [
             models.Index(fields=["customer", "service_date"], name="claim_tenant_date_idx"),
             models.Index(fields=["customer", "status", "service_date"], name="claim_tenant_status_idx"),
             models.Index(fields=["customer", "payer", "service_date"], name="claim_tenant_payer_idx"),
+            models.Index(fields=["customer", "billed_amount"], name="claim_tenant_billed_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(billed_amount__gt=0), name="claim_billed_positive"),

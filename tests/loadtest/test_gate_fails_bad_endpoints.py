@@ -21,6 +21,7 @@ pytestmark = pytest.mark.integration
         # Every answer waits 700 ms.
         ("slow", r"p95 \d+ ms is above the 500 ms threshold", "p95Ms", 700, 5000),
     ],
+    ids=["errors", "slow"],
 )
 def test_failing_or_slow_api_fails_the_gate_naming_the_threshold(tmp_path, mode, reason, figure, low, high):
     env = dict(

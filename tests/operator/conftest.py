@@ -1,4 +1,4 @@
-"""Fixtures of the operator suite: the emulator over HTTP, the real operator in-process, a fake cluster."""
+"""Fixtures of the operator suite: the emulator over HTTP, the real operator, a fake cluster."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import kmock
 import pytest
 import yaml
 from fakecluster import FakeCluster, Script, ServiceStub
-from operator_harness import CRD_DIR, NAMESPACE, Api, OperatorRunner
+from operator_harness import CRD_DIR, NAMESPACE, Api, OperatorProcess, OperatorRunner
 
 from rollguard.emulator import RollguardEmulator, load_crds
 
@@ -27,29 +27,52 @@ async def api() -> AsyncIterator[Api]:
         yield Api(emulator, server)
 
 
-@pytest.fixture
-async def operator(
-    api: Api, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[OperatorRunner]:
+def write_kubeconfig(api: Api, path: Path) -> Path:
+    """A kubeconfig that points kopf's login at the emulator over plain HTTP."""
+    context = {"cluster": "emulator", "user": "tester", "namespace": NAMESPACE}
     kubeconfig = {
         "apiVersion": "v1",
         "kind": "Config",
         "clusters": [{"name": "emulator", "cluster": {"server": api.url}}],
         "users": [{"name": "tester", "user": {"token": "not-a-secret"}}],
-        "contexts": [
-            {"name": "emulator", "context": {"cluster": "emulator", "user": "tester", "namespace": NAMESPACE}}
-        ],
+        "contexts": [{"name": "emulator", "context": context}],
         "current-context": "emulator",
     }
-    path = tmp_path / "kubeconfig"
     path.write_text(yaml.safe_dump(kubeconfig))
-    monkeypatch.setenv("KUBECONFIG", str(path))
+    return path
+
+
+@pytest.fixture
+async def operator(
+    api: Api, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[OperatorRunner]:
+    """The operator in this process and event loop."""
+    monkeypatch.setenv("KUBECONFIG", str(write_kubeconfig(api, tmp_path / "kubeconfig")))
     runner = OperatorRunner()
     await runner.start()
     try:
         yield runner
     finally:
-        await runner.kill()
+        await runner.stop()
+
+
+@pytest.fixture
+async def operator_process(api: Api, tmp_path: Path, cluster: FakeCluster) -> AsyncIterator[OperatorProcess]:
+    """The operator as a child process (`python -m rollguard`), for tests that kill it."""
+    process = OperatorProcess(
+        write_kubeconfig(api, tmp_path / "kubeconfig"),
+        tmp_path / "operator.log",
+        {
+            "ROLLGUARD_POLL_SECONDS": "0.5",
+            "ROLLGUARD_METRICS_PORT": "0",
+            "ROLLGUARD_SERVICE_URL_TEMPLATE": f"http://127.0.0.1:{cluster.stub.port}",
+        },
+    )
+    await process.start()
+    try:
+        yield process
+    finally:
+        await process.kill()
 
 
 @pytest.fixture
@@ -62,6 +85,6 @@ async def cluster(api: Api, script: Script, monkeypatch: pytest.MonkeyPatch) -> 
     fake = FakeCluster(api.url, NAMESPACE, script)
     with ServiceStub(fake) as stub:
         monkeypatch.setenv("ROLLGUARD_SERVICE_URL_TEMPLATE", f"http://127.0.0.1:{stub.port}")
-        fake.stub = stub  # type: ignore[attr-defined]
+        fake.stub = stub
         async with fake.running():
             yield fake

@@ -126,7 +126,7 @@ class FakeCluster:
         self._session: aiohttp.ClientSession | None = None
         self.errors: list[Exception] = []
         self.api_errors: list[Exception] = []
-        self.trace: list[int] = []
+        self.stub: ServiceStub | None = None
 
     # -- HTTP ------------------------------------------------------------------
 
@@ -189,7 +189,6 @@ class FakeCluster:
 
     async def step(self) -> None:
         pods = await self._list("v1", "pods")
-        self.trace.append(len(pods))
         for deployment in await self._list("apps/v1", "deployments"):
             await self._reconcile_deployment(deployment, pods)
         for job in await self._list("batch/v1", "jobs"):

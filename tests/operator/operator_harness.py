@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 import copy
 import os
+import socket
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +17,7 @@ from typing import Any
 os.environ.setdefault("ROLLGUARD_POLL_SECONDS", "0.5")
 os.environ["ROLLGUARD_METRICS_PORT"] = "0"
 
+import aiohttp
 import kmock
 
 from rollguard.emulator import RollguardEmulator
@@ -22,6 +25,12 @@ from rollguard.emulator import RollguardEmulator
 ROOT = Path(__file__).resolve().parents[2]
 CRD_DIR = ROOT / "manifests" / "crds"
 NAMESPACE = "claims"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def release_manifest(
@@ -160,6 +169,7 @@ class OperatorRunner:
 
     def __init__(self) -> None:
         self._task: asyncio.Task[None] | None = None
+        self._stop: asyncio.Event | None = None
         self.starts = 0
 
     async def start(self) -> None:
@@ -176,10 +186,58 @@ class OperatorRunner:
         self.starts += 1
         await asyncio.wait_for(ready.wait(), 10)
 
-    async def kill(self) -> None:
-        """Stop abruptly, as a killed pod would: whatever was in flight is lost."""
+    async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
+            assert self._stop is not None
+            self._stop.set()
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+                await asyncio.wait_for(self._task, 10)
             self._task = None
+
+
+class OperatorProcess:
+    """`python -m rollguard` in a child process, killed with SIGKILL as a node failure would."""
+
+    def __init__(self, kubeconfig: Path, log: Path, env: dict[str, str]) -> None:
+        self.kubeconfig = kubeconfig
+        self.log = log
+        self.env = env
+        self.starts = 0
+        self._process: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        port = free_port()
+        env = {**os.environ, **self.env, "KUBECONFIG": str(self.kubeconfig)}
+        with self.log.open("ab") as log:
+            self._process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "rollguard",
+                "--namespace",
+                NAMESPACE,
+                "--liveness",
+                f"http://127.0.0.1:{port}/healthz",
+                env=env,
+                stdout=log,
+                stderr=log,
+            )
+        self.starts += 1
+        async with aiohttp.ClientSession() as session:
+            for _ in range(200):
+                with contextlib.suppress(aiohttp.ClientError):
+                    async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
+                        if response.status == 200:
+                            return
+                await asyncio.sleep(0.05)
+        raise AssertionError(f"the operator did not come up; see {self.log}")
+
+    async def kill(self) -> None:
+        if self._process is not None and self._process.returncode is None:
+            self._process.kill()
+            await self._process.wait()
+        self._process = None
+
+    @property
+    def pid(self) -> int:
+        assert self._process is not None
+        return self._process.pid

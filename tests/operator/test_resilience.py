@@ -6,7 +6,7 @@ import asyncio
 import time
 
 import pytest
-from operator_harness import Api, OperatorRunner, release_manifest, wait_for, with_loadtest
+from operator_harness import Api, OperatorProcess, release_manifest, wait_for, with_loadtest
 
 pytestmark = pytest.mark.integration
 
@@ -15,7 +15,7 @@ V2 = "ghcr.io/rollguard/api:v2"
 
 
 async def kill_at_every_phase(
-    api: Api, operator: OperatorRunner, final: str, seconds: float = 60
+    api: Api, operator: OperatorProcess, final: str, seconds: float = 60
 ) -> list[str]:
     """Restart the operator each time the release shows a phase it has not shown before."""
     seen: list[str] = []
@@ -48,13 +48,13 @@ async def test_restarts_at_every_phase_boundary_reach_the_same_end_without_repea
     assert len(cluster.job_runs) == 4
 
 
-async def test_restarts_during_a_rollback_still_end_rolled_back(api, operator, cluster, script):
+async def test_restarts_during_a_rollback_still_end_rolled_back(api, operator_process, cluster, script):
     await api.apply(release_manifest(image=V1))
     await wait_for(lambda: api.phase() == "Succeeded")
     script.pods[V2] = "never-ready"
     await api.apply(release_manifest(image=V2))
 
-    seen = await kill_at_every_phase(api, operator, "RolledBack")
+    seen = await kill_at_every_phase(api, operator_process, "RolledBack")
 
     assert "RollingBack" in seen
     assert api.image() == V1

@@ -9,7 +9,7 @@ import time
 import aiohttp
 import pytest
 
-from rollguard.sandbox.kube import DEPLOYMENTS, JOBS, PODS, SERVICES
+from rollguard.sandbox.kube import DEPLOYMENTS, JOBS, PODS, SECRETS, SERVICES
 from rollguard.sandbox.processes import live_descendants
 
 pytestmark = pytest.mark.integration
@@ -231,3 +231,42 @@ async def test_deleting_a_deployment_stops_its_processes(sandbox):
 
     await wait_for(all_stopped)
     assert not [proc for proc in live_descendants() if "podserver.py" in " ".join(proc.cmdline())]
+
+
+async def test_failing_liveness_restarts_the_container(sandbox):
+    tmpl = template("wedged", env=[{"name": "READY", "value": "never"}], readiness=False)
+    tmpl["spec"]["containers"][0]["livenessProbe"] = {
+        "httpGet": {"path": "/ready", "port": "http"},
+        "periodSeconds": 0.2,
+        "failureThreshold": 2,
+    }
+    await sandbox.client.create(DEPLOYMENTS, NS, deployment("wedged", tmpl, replicas=1))
+
+    async def restarted():
+        pods = pods_of(await sandbox.client.list(PODS, NS), "wedged")
+        statuses = pods[0].get("status", {}).get("containerStatuses") if pods else None
+        return statuses and statuses[0]["restartCount"] >= 1 and statuses[0]
+
+    status = await wait_for(restarted)
+    assert status["lastState"]["terminated"]["exitCode"] in {137, 143}
+
+
+async def test_a_missing_secret_holds_the_container_until_it_exists(sandbox):
+    env = [
+        {"name": "MESSAGE", "valueFrom": {"secretKeyRef": {"name": "tokens", "key": "message"}}},
+    ]
+    await sandbox.client.create(JOBS, NS, job("needs-secret", env))
+
+    async def waiting_reason():
+        pods = pods_of(await sandbox.client.list(PODS, NS), "needs-secret")
+        statuses = pods[0].get("status", {}).get("containerStatuses") if pods else None
+        return statuses and statuses[0]["state"].get("waiting", {}).get("reason")
+
+    assert await wait_for(waiting_reason) == "CreateContainerConfigError"
+    await sandbox.client.create(
+        SECRETS, NS, {"metadata": {"name": "tokens", "namespace": NS}, "stringData": {"message": "t1,t2"}}
+    )
+    condition = await wait_for(lambda: job_condition(sandbox, "needs-secret"))
+    assert condition["type"] == "Complete"
+    (pod,) = pods_of(await sandbox.client.list(PODS, NS), "needs-secret")
+    assert pod["status"]["containerStatuses"][0]["state"]["terminated"]["message"] == "t1,t2"

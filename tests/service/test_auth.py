@@ -100,3 +100,12 @@ def test_login_is_throttled_after_five_attempts(acme):
     statuses = [_login(password="wrong").status_code for _ in range(6)]
     assert statuses == [400] * 5 + [429]
     assert "throttled" in _login().json()["code"]
+
+
+@pytest.mark.parametrize("tail", ["0" * 49, "z" * 49])
+def test_a_token_sharing_only_the_key_prefix_is_refused(acme, tail):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {acme.token[:15]}{tail}")
+    response = client.get("/api/v1/claims/")
+    assert response.status_code == 401
+    assert response.json()["detail"].startswith("Invalid token.")

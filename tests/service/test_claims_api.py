@@ -78,7 +78,8 @@ def test_an_accepted_claim_can_no_longer_be_edited_or_withdrawn(world):
 
 @pytest.fixture
 def three_claims(world, new_patient, new_claim):
-    """Acme's claims 1 (100.00, Jan, Adams, Aetna), 2 (200.00, Feb, Adams, Cigna), 3 (300.00, Mar, Zed, Aetna)."""
+    """Acme's claims: 1 (100.00, Jan, Adams, Aetna), 2 (200.00, Feb, Adams, Cigna),
+    3 (300.00, Mar, Zed, Aetna)."""
     new_claim(world.acme, world.acme_patient, world.payers[1], "200.00", "2026-02-10")
     zed = new_patient(world.acme, "Zed")
     new_claim(world.acme, zed, world.payers[0], "300.00", "2026-03-05")

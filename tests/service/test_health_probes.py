@@ -72,7 +72,8 @@ def test_still_ready_when_a_newer_release_applied_more_migrations(db, client):
     # Expand-before-rollout: the old code serves a schema a newer release expanded.
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO django_migrations (app, name, applied) VALUES ('billing', '0099_from_the_future', now())"
+            "INSERT INTO django_migrations (app, name, applied) "
+            "VALUES ('billing', '0099_from_the_future', now())"
         )
     assert client.get("/health/ready").status_code == 200
 
@@ -97,3 +98,11 @@ def test_probes_answer_whatever_host_the_kubelet_sends(db, client):
     # The kubelet probes the pod IP, which ALLOWED_HOSTS cannot list.
     assert client.get("/health/ready", HTTP_HOST="10.244.1.7:8000").status_code == 200
     assert client.get("/health/live", HTTP_HOST="10.244.1.7:8000").status_code == 200
+
+
+def test_a_request_without_an_id_gets_a_fresh_one(client):
+    first = client.get("/health/live")["X-Request-ID"]
+    second = client.get("/health/live", HTTP_X_REQUEST_ID="bad id with spaces")["X-Request-ID"]
+    assert len(first) == 32
+    assert len(second) == 32
+    assert first != second

@@ -82,21 +82,26 @@ def test_claim_filters_are_documented(schema):
     } <= names
 
 
-def test_production_settings_pass_the_deployment_checks():
-    result = _manage(
-        "check",
-        "--deploy",
-        "--fail-level",
-        "WARNING",
-        env={
-            "DJANGO_ENV": "production",
-            "DJANGO_SECRET_KEY": "x7#kq-" * 12,
-            "DJANGO_ALLOWED_HOSTS": "claims.example.com",
-            "DATABASE_URL": "postgresql://app@db.internal:5432/claims",
-            "DJANGO_DEBUG": "false",
-        },
-    )
+PRODUCTION_ENV = {
+    "DJANGO_ENV": "production",
+    "DJANGO_SECRET_KEY": "x7#kq-" * 12,
+    "DJANGO_ALLOWED_HOSTS": "claims.example.com",
+    "DATABASE_URL": "postgresql://app@db.internal:5432/claims",
+    "DJANGO_DEBUG": "false",
+}
+
+
+@pytest.mark.parametrize("ssl_redirect", ["true", "false"])
+def test_production_settings_pass_the_deployment_checks(ssl_redirect):
+    env = {**PRODUCTION_ENV, "DJANGO_SECURE_SSL_REDIRECT": ssl_redirect}
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_development_settings_are_not_fit_for_deployment():
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", env={"DJANGO_ENV": "development"})
+    assert result.returncode != 0
+    assert "SECURE_HSTS_SECONDS" in result.stderr + result.stdout
 
 
 @pytest.mark.parametrize("missing", ["DJANGO_SECRET_KEY", "DATABASE_URL"])

@@ -53,3 +53,12 @@ def test_list_query_count_does_not_grow_with_the_page(busy_tenant, url):
     assert large_rows > 1
     assert small == large
     assert large <= MAX_QUERIES
+
+
+def test_payer_summary_is_one_aggregate_query(busy_tenant):
+    with CaptureQueriesContext(connection) as captured:
+        response = busy_tenant.client.get("/api/v1/payers/summary/?page_size=5")
+    assert response.json()["count"] == 12
+    grouped = [q["sql"] for q in captured.captured_queries if "GROUP BY" in q["sql"]]
+    assert len(grouped) == 1
+    assert len(captured) == 2  # the token lookup and the aggregate

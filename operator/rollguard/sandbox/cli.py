@@ -29,17 +29,29 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--results", type=Path, default=Path("results/demo"), help="default: %(default)s")
-    parser.add_argument("--story", type=Path, default=PACKAGE_DIR / "story.yaml", help="the releases to play")
-    parser.add_argument("--values", type=Path, default=PACKAGE_DIR / "values.yaml", help="chart values")
-    parser.add_argument("--only", action="append", default=[], metavar="RELEASE", help="play only these")
-    parser.add_argument("--load-seconds", type=int, help="run time of each verification load test")
-    parser.add_argument("--ready-timeout", type=int, help="health.readyTimeoutSeconds of every release")
     parser.add_argument(
-        "--backoff", type=float, default=2.0, help="first crash-loop back-off in seconds (Kubernetes: 10)"
+        "--results", type=Path, default=Path("results/demo"), help="summary, timeline and logs (%(default)s)"
     )
-    parser.add_argument("--release-timeout", type=float, default=300.0, help="seconds each release may take")
-    parser.add_argument("--verbose", "-v", action="store_true")
+    parser.add_argument("--story", type=Path, default=PACKAGE_DIR / "story.yaml", help="the releases to play")
+    parser.add_argument(
+        "--values", type=Path, default=PACKAGE_DIR / "values.yaml", help="chart values under all"
+    )
+    parser.add_argument(
+        "--only", action="append", default=[], metavar="NAME", help="play only these releases"
+    )
+    parser.add_argument("--load-seconds", type=int, metavar="N", help="run time of each load test")
+    parser.add_argument("--ready-timeout", type=int, metavar="N", help="health.readyTimeoutSeconds of all")
+    parser.add_argument(
+        "--backoff",
+        type=float,
+        default=2.0,
+        metavar="S",
+        help="first crash-loop back-off (%(default)s; k8s: 10)",
+    )
+    parser.add_argument(
+        "--release-timeout", type=float, default=300.0, metavar="S", help="limit per release (%(default)s)"
+    )
+    parser.add_argument("--verbose", "-v", action="store_true", help="log the runtime's decisions")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -13,6 +13,7 @@ import contextlib
 import copy
 import json
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -105,29 +106,32 @@ def seed(checkout: Checkout, database_url: str, env: Mapping[str, str]) -> list[
         check=False,
     )
     if result.returncode != 0:
-        raise RuntimeError(f"seed_demo failed: {result.stderr.strip()[-2000:]}")
+        lines = [line.strip() for line in result.stderr.splitlines() if line.strip()] or ["no output"]
+        reason = next(
+            (line for line in reversed(lines) if re.match(r"^[\w.]+(Error|Exception)\b", line)), lines[-1]
+        )
+        raise RuntimeError(f"seed_demo failed: {reason}")
     line = next(line for line in reversed(result.stdout.splitlines()) if line.startswith("{"))
     return [tenant["token"] for tenant in json.loads(line)["tenants"]]
 
 
-def migration_phases(checkout: Checkout, database_url: str, env: Mapping[str, str]) -> dict[str, str]:
-    """`app.name` -> expand or contract, as the API's migrate_phase classifies each migration."""
-    result = subprocess.run(
-        [sys.executable, "manage.py", "migrate_phase", "status", "--json"],
-        cwd=checkout.service,
-        env={**env, "DATABASE_URL": database_url},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    lines = [line for line in result.stdout.splitlines() if line.startswith("{")]
-    if not lines:
-        return {}
-    return {f"{m['app']}.{m['name']}": str(m["phase"]) for m in json.loads(lines[-1]).get("migrations", [])}
+def migration_jobs(log_dir: Path) -> dict[str, str]:
+    """`app.name` -> the migration Job that applied it (`expand-<revision>`), from the Jobs' JSON reports."""
+    job_pod = re.compile(rf"^{RELEASE}-(expand|contract)-([0-9a-z]+)-[0-9a-f]{{5}}$")
+    applied_by: dict[str, str] = {}
+    for folder in sorted(log_dir.glob(f"{RELEASE}-*")):
+        if not (match := job_pod.match(folder.name)):
+            continue
+        for log in sorted(folder.glob("*.log")):
+            lines = [line for line in log.read_text(errors="replace").splitlines() if line.startswith("{")]
+            with contextlib.suppress(ValueError, IndexError):
+                for migration in json.loads(lines[-1]).get("applied") or []:
+                    applied_by[f"{migration['app']}.{migration['name']}"] = f"{match[1]}-{match[2]}"
+    return applied_by
 
 
-def applied_migrations(database_url: str, phases: Mapping[str, str]) -> list[dict[str, Any]]:
-    """The rows of django_migrations in the order they were applied, each with its phase."""
+def applied_migrations(database_url: str, applied_by: Mapping[str, str]) -> list[dict[str, Any]]:
+    """The rows of django_migrations in the order they were applied, each with the Job that did it."""
     import psycopg
 
     with psycopg.connect(database_url) as conn:
@@ -140,7 +144,7 @@ def applied_migrations(database_url: str, phases: Mapping[str, str]) -> list[dic
             "app": row[1],
             "name": row[2],
             "applied": row[3].isoformat(),
-            "phase": phases.get(f"{row[1]}.{row[2]}", "unclassified"),
+            "job": applied_by.get(f"{row[1]}.{row[2]}", ""),
         }
         for row in rows
     ]
@@ -209,7 +213,7 @@ class Sandbox:
         if missing := self.checkout.missing():
             raise RuntimeError("the sandbox needs " + ", ".join(missing))
         steps = story_steps(self.options)
-        shutil.rmtree(self.results_dir, ignore_errors=True)
+        self._clear_results()
         self.state.mkdir(parents=True)
         self.say("starting PostgreSQL, the Kubernetes API emulator, the local runtime and the operator")
         with embedded_postgres(self.state / "postgres") as postgres:
@@ -217,16 +221,29 @@ class Sandbox:
             async with contextlib.AsyncExitStack() as stack:
                 story = await self._start(stack)
                 for step in steps:
-                    await self._play(story, step)
+                    result = await self._play(story, step)
+                    if not result.ok:
+                        self.say(
+                            f"stopping: {step.name} ended {result.phase}, the rest of the story builds on it"
+                        )
+                        break
                 await self.prober.stop()
                 final = await self._final_state(story.client)
-            phases = await asyncio.to_thread(migration_phases, self.checkout, self.database_url, self.env)
-            migrations = await asyncio.to_thread(applied_migrations, self.database_url, phases)
+            applied_by = migration_jobs(self.results_dir / "logs")
+            migrations = await asyncio.to_thread(applied_migrations, self.database_url, applied_by)
         data = self._report(migrations)
+        data["ok"] = data["ok"] and len(self.results) == len(steps)
         data["final"] = final
         report.write_json(self.results_dir / "summary.json", data)
         shutil.rmtree(self.state, ignore_errors=True)
         return data
+
+    def _clear_results(self) -> None:
+        """Remove what an earlier run wrote, and nothing else (`--results` may name any folder)."""
+        for name in ("run", "logs"):
+            shutil.rmtree(self.results_dir / name, ignore_errors=True)
+        for name in ("summary.json", "timeline.png", "operator.log"):
+            (self.results_dir / name).unlink(missing_ok=True)
 
     async def _start(self, stack: contextlib.AsyncExitStack) -> StoryRunner:
         """The API server, its Secrets, the runtime and the operator, each undone by `stack`."""
@@ -259,7 +276,9 @@ class Sandbox:
         stack.push_async_callback(self.prober.stop)
         kubeconfig = cluster.write_kubeconfig(self.state / "kubeconfig", NAMESPACE)
         log = self.results_dir / "operator.log"
-        await stack.enter_async_context(operator_process(self.checkout, kubeconfig, url_map, self.env, log))
+        operator = await stack.enter_async_context(
+            operator_process(self.checkout, kubeconfig, url_map, self.env, log)
+        )
         self.say(f"API server {cluster.url}; Service {RELEASE} at {service_url}; logs in {self.results_dir}")
         helm = self.checkout.helm()
         assert helm is not None
@@ -273,15 +292,24 @@ class Sandbox:
             clock=self.clock,
             say=self.say,
             timeout=self.options.release_timeout,
+            trouble=lambda: (
+                None
+                if operator.returncode is None
+                else f"the operator exited ({operator.returncode}); see {log}"
+            ),
         )
 
     async def _seed(self, client: KubeClient) -> None:
         self.say("  seeding demo tenants (seed_demo) for the load test and the prober")
-        tokens = await asyncio.to_thread(seed, self.checkout, self.database_url, self.env)
+        try:
+            tokens = await asyncio.to_thread(seed, self.checkout, self.database_url, self.env)
+        except RuntimeError as error:
+            self.say(f"  {error}")
+            return
         await client.apply(SECRETS, NAMESPACE, secret("claims-api-loadtest", {"tokens": ",".join(tokens)}))
         self.prober.token = tokens[0]
 
-    async def _play(self, story: StoryRunner, step: Step) -> None:
+    async def _play(self, story: StoryRunner, step: Step) -> ReleaseResult:
         async def on_phase(result: ReleaseResult, phase: str) -> None:
             # The first release's expand migrations make the tables the seed needs; the load
             # test's pod waits (CreateContainerConfigError) until the token Secret exists.
@@ -297,6 +325,7 @@ class Sandbox:
             self.prober.start()
         result.prober = asdict(ProbeTally.of(window(self.prober.samples, result.started, result.ended)))
         self.say(f"{step.name}: {result.phase} in {result.seconds:g}s (expected {step.expect})")
+        return result
 
     async def _final_state(self, client: KubeClient) -> dict[str, Any]:
         """What serves at the end: the release's stable revision, the Deployment's pods, one request."""

@@ -87,6 +87,7 @@ class ContainerRunner:
     pod: PodWorker
     ports: dict[str, int]
     restart_count: int = 0
+    crashes: int = 0  # restarts since the back-off last started over
     state: dict[str, Any] = field(default_factory=lambda: {"waiting": {"reason": "ContainerCreating"}})
     last_state: dict[str, Any] = field(default_factory=dict)
     started: bool = False
@@ -139,7 +140,9 @@ class ContainerRunner:
                     registry=config.registry,
                 )
             except OSError as error:
-                self._set(state={"waiting": {"reason": "RunContainerError", "message": str(error)}})
+                stamp = now_stamp()
+                failed = {"exitCode": 128, "reason": "StartError", "message": str(error)}
+                self._set(state={"terminated": {**failed, "startedAt": stamp, "finishedAt": stamp}})
                 exit_code, ran_for = 128, 0.0
             else:
                 if self.pod.stopping:  # terminated while the process was being started
@@ -164,9 +167,10 @@ class ContainerRunner:
             if self.pod.stopping or not self.pod.restarts(exit_code):
                 self._set(finished=True)
                 return
-            if should_reset(ran_for):
-                self.restart_count = 0
-            delay = crash_backoff(self.restart_count, base=config.backoff_base, cap=config.backoff_cap)
+            # The back-off starts over after a long run; restartCount itself only ever grows.
+            self.crashes = 0 if should_reset(ran_for) else self.crashes
+            delay = crash_backoff(self.crashes, base=config.backoff_base, cap=config.backoff_cap)
+            self.crashes += 1
             self._set(
                 last_state=self.state,
                 state={

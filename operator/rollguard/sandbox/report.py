@@ -12,14 +12,14 @@ from rollguard.sandbox.story import ReleaseResult
 
 PHASE_COLOURS = {
     "Pending": "#bdbdbd",
-    "Linting": "#9ecae1",
+    "Linting": "#c6dbef",
     "Expanding": "#6baed6",
-    "RollingOut": "#4292c6",
+    "RollingOut": "#08519c",
     "Verifying": "#fdae6b",
     "Contracting": "#74c476",
-    "Succeeded": "#31a354",
+    "Succeeded": "#006d2c",
     "RollingBack": "#fb6a4a",
-    "RolledBack": "#cb181d",
+    "RolledBack": "#a50f15",
     "Failed": "#67000d",
     "Blocked": "#756bb1",
 }
@@ -125,15 +125,19 @@ def write_timeline(path: Path, results: Sequence[ReleaseResult], samples: Sequen
             )
         phases_ax.text(result.ended + 0.5, row, result.phase, va="center", fontsize=8)
     phases_ax.set_yticks(range(len(results)), [result.name for result in results])
-    phases_ax.invert_yaxis()
-    phases_ax.set_title("rollguard sandbox: releases and what a client saw")
+    phases_ax.set_ylim(len(results) - 0.5, -0.5)
+    phases_ax.set_title("rollguard sandbox: releases and what a client saw", pad=24)
     used = [phase for phase in PHASE_COLOURS if any(s.phase == phase for r in results for s in r.spans)]
     phases_ax.legend(
         handles=[Patch(color=PHASE_COLOURS[phase], label=phase) for phase in used],
         fontsize=7,
-        ncol=min(6, max(1, len(used))),
-        loc="lower right",
+        ncol=max(1, len(used)),
+        loc="lower center",
+        bbox_to_anchor=(0.5, 1.0),
+        frameon=False,
     )
+    end = max([result.ended for result in results] + [sample.at for sample in samples] + [1.0])
+    phases_ax.set_xlim(0, end * 1.1)
 
     good = [s for s in samples if s.ok]
     bad = [s for s in samples if not s.ok]

@@ -105,6 +105,8 @@ class StoryRunner:
     say: Callable[[str], None]
     timeout: float = 300.0
     poll: float = 0.2
+    # Returns why the story cannot go on (the operator died), or None.
+    trouble: Callable[[], str | None] = lambda: None
 
     def render(self, step: Step) -> list[dict[str, Any]]:
         return render(
@@ -152,6 +154,10 @@ class StoryRunner:
                     result.rollback = dict(status.get("rollback") or {})
                     result.migrations = dict(status.get("migrations") or {})
                     break
+            if problem := self.trouble():
+                result.phase, result.message = "Aborted", problem
+                self.say(f"  {step.name}: {problem}")
+                break
             if time.monotonic() > deadline:
                 result.phase = "Timeout"
                 result.message = f"no final phase within {self.timeout:g}s (last: {status.get('phase')})"

@@ -47,12 +47,16 @@ class TenantViewSet(viewsets.GenericViewSet):
     def handle_exception(self, exc: Exception) -> Response:
         # Here, after any transaction of the request has unwound, so the denied
         # row survives the rollback of the access it refused.
-        if self.audit_object_type and membership_of(self.request) is not None:
-            if isinstance(exc, exceptions.PermissionDenied) or (
-                isinstance(exc, Http404) and self._names_other_tenants_object()
-            ):
-                self._audit(AuditAction.DENIED, object_id=self._lookup_value(), outcome=AuditOutcome.DENIED)
+        if self._is_denied_access(exc):
+            self._audit(AuditAction.DENIED, object_id=self._lookup_value(), outcome=AuditOutcome.DENIED)
         return super().handle_exception(exc)
+
+    def _is_denied_access(self, exc: Exception) -> bool:
+        if not self.audit_object_type or membership_of(self.request) is None:
+            return False
+        if isinstance(exc, exceptions.PermissionDenied):
+            return True
+        return isinstance(exc, Http404) and self._names_other_tenants_object()
 
     def _lookup_value(self) -> str:
         return str(self.kwargs.get(self.lookup_url_kwarg or self.lookup_field, ""))

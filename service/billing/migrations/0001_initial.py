@@ -278,6 +278,10 @@ class Migration(migrations.Migration):
             model_name="claim",
             index=models.Index(fields=["customer", "payer", "service_date"], name="claim_tenant_payer_idx"),
         ),
+        migrations.AddIndex(
+            model_name="claim",
+            index=models.Index(fields=["customer", "billed_amount"], name="claim_tenant_billed_idx"),
+        ),
         migrations.AddConstraint(
             model_name="claim",
             constraint=models.CheckConstraint(

@@ -1,0 +1,34 @@
+"""The migrations match the models, and the claim-number constraint stands alone."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.db import models
+from django.db.migrations.loader import MigrationLoader
+
+pytestmark = pytest.mark.integration
+
+
+def test_models_and_migrations_agree(db):
+    call_command("makemigrations", "billing", "--check", "--dry-run", stdout=io.StringIO())
+
+
+def _unique_number_ops(migration):
+    return [
+        op
+        for op in migration.operations
+        if isinstance(getattr(op, "constraint", None), models.UniqueConstraint)
+        and tuple(op.constraint.fields) == ("customer", "number")
+    ]
+
+
+def test_the_claim_number_constraint_has_its_own_migration():
+    loader = MigrationLoader(None, ignore_no_migrations=True)
+    initial = loader.get_migration("billing", "0001_initial")
+    own = loader.get_migration("billing", "0002_claim_number_unique")
+    assert _unique_number_ops(initial) == []
+    assert len(_unique_number_ops(own)) == 1
+    assert len(own.operations) == 1
