@@ -19,6 +19,9 @@ max_requests_jitter = max_requests // 10
 # Heartbeat files on a tmpfs: a container's overlay filesystem can stall them.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108 - gunicorn's documented choice
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# No gunicornc control socket: its default home-directory path does not exist
+# for the image's user, and pods are managed by Kubernetes, not by hand.
+control_socket_disable = True
 
 accesslog = "-"
 errorlog = "-"
@@ -41,6 +44,7 @@ logconfig_dict = {
         "error": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"},
         "access": {"class": "logging.StreamHandler", "formatter": "raw", "stream": "ext://sys.stdout"},
     },
+    "root": {"handlers": ["error"], "level": loglevel.upper()},
     "loggers": {
         "gunicorn.error": {"handlers": ["error"], "level": loglevel.upper(), "propagate": False},
         "gunicorn.access": {"handlers": ["access"], "level": "INFO", "propagate": False},

@@ -111,8 +111,9 @@ class Claim(models.Model):
     class Meta:
         # Each list filter leads with the tenant, then the filtered column, then
         # the date most lists sort or range on; payer_summary groups on the
-        # payer index; billed_min/max and ordering by amount use the last. The (customer, number) unique constraint lives in its
-        # own migration so it can be rebuilt concurrently.
+        # payer index; billed_min/max and ordering by amount use the last.
+        # The (customer, number) unique constraint lives in its own migration
+        # so it can be rebuilt concurrently.
         indexes = [
             models.Index(fields=["customer", "service_date"], name="claim_tenant_date_idx"),
             models.Index(fields=["customer", "status", "service_date"], name="claim_tenant_status_idx"),

@@ -6,7 +6,6 @@ and `DJANGO_SECRET_KEY` mandatory; anything else is a developer machine.
 
 from __future__ import annotations
 
-import importlib.util
 from datetime import timedelta
 from pathlib import Path
 
@@ -57,11 +56,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "pgtrigger",
     "billing",
+    "phased_migrations",
 ]
-# The phased-migration framework ships in the same image; a checkout without it
-# still serves the API.
-if importlib.util.find_spec("phased_migrations") is not None:
-    INSTALLED_APPS.append("phased_migrations")
 
 # No CommonMiddleware: it validates the Host header of every request, and the
 # kubelet probes pods by IP, which ALLOWED_HOSTS cannot list. The API's own

@@ -1,5 +1,7 @@
 import io
 import json
+import subprocess
+import sys
 
 from rollguard_loadtest.gate import publish, termination_log
 from rollguard_loadtest.summary import TERMINATION_MESSAGE_LIMIT
@@ -36,3 +38,13 @@ def test_an_unwritable_termination_message_does_not_hide_the_verdict(tmp_path):
 
 def test_termination_message_path_prefers_the_environment(tmp_path):
     assert termination_log({"ROLLGUARD_TERMINATION_LOG": str(tmp_path / "t")}) == tmp_path / "t"
+
+
+def test_the_toolkit_imports_without_locust_so_gevent_never_patches_its_users():
+    code = (
+        "import sys, rollguard_loadtest.gate, rollguard_loadtest.summary, rollguard_loadtest.stack, "
+        "rollguard_loadtest.locustrun, rollguard_loadtest.bench.figures; "
+        "print(sorted(m for m in ('locust', 'gevent') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

@@ -8,7 +8,7 @@ import pytest
 from fakecluster import FAILED_SUMMARY
 from operator_harness import Api, release_manifest, wait_for, with_loadtest
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
 
 V1 = "ghcr.io/rollguard/api:v1"
 V2 = "ghcr.io/rollguard/api:v2"

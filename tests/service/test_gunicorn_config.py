@@ -32,3 +32,10 @@ def test_the_environment_overrides_bind_and_workers(monkeypatch):
 @pytest.mark.parametrize("leaky", ["%(r)s", "%(q)s", "%(a)s", "%(f)s", "{authorization}i", "%(U)s?"])
 def test_the_access_log_has_no_query_string_or_request_headers(monkeypatch, leaky):
     assert leaky not in _load(monkeypatch)["access_log_format"]
+
+
+def test_logs_are_json_and_need_no_home_directory(monkeypatch):
+    config = _load(monkeypatch)
+    assert config["control_socket_disable"] is True
+    assert config["logconfig_dict"]["formatters"]["json"]["()"] == "config.logging.JsonFormatter"
+    assert config["access_log_format"].startswith("{")

@@ -80,19 +80,19 @@ class TenantViewSet(viewsets.GenericViewSet):
         )
 
 
-class AuditedReadMixin:
-    """Detail reads write a `read` row in the read's transaction; each list
-    request writes one `list` row (which rows it showed follows from the query)."""
+class AuditedTenantViewSet(TenantViewSet):
+    """A tenant resource holding PHI or billing data: detail reads write a
+    `read` row in the read's transaction; each list request writes one `list`
+    row (which rows it showed follows from the query and the time)."""
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         with transaction.atomic():
-            instance = self.get_object()  # type: ignore[attr-defined]
-            self._audit(AuditAction.READ, object_id=instance.pk)  # type: ignore[attr-defined]
-        return Response(self.get_serializer(instance).data)  # type: ignore[attr-defined]
+            instance = self.get_object()
+            self._audit(AuditAction.READ, object_id=instance.pk)
+        return Response(self.get_serializer(instance).data)
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        queryset = self.filter_queryset(self.get_queryset())  # type: ignore[attr-defined]
-        page = self.paginate_queryset(queryset)  # type: ignore[attr-defined]
-        data = self.get_serializer(page, many=True).data  # type: ignore[attr-defined]
-        self._audit(AuditAction.LIST)  # type: ignore[attr-defined]
-        return self.get_paginated_response(data)  # type: ignore[attr-defined]
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        data = self.get_serializer(page, many=True).data
+        self._audit(AuditAction.LIST)
+        return self.get_paginated_response(data)

@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
-from billing.api.base import AuditedReadMixin, TenantViewSet
+from billing.api.base import AuditedTenantViewSet
 from billing.api.filters import ClaimFilter
 from billing.api.schema import LIST, READ, WRITE, errors
 from billing.api.serializers import ClaimSerializer, ClaimTransitionSerializer
@@ -35,11 +35,10 @@ from billing.services.claims import claim_delete, claim_submit, claim_transition
     destroy=extend_schema(summary="Withdraw a submitted claim", responses={204: None, **WRITE}),
 )
 class ClaimViewSet(
-    AuditedReadMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
     mixins.DestroyModelMixin,
-    TenantViewSet,
+    AuditedTenantViewSet,
 ):
     serializer_class = ClaimSerializer
     filterset_class = ClaimFilter

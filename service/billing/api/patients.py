@@ -7,7 +7,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins
 from rest_framework.serializers import BaseSerializer
 
-from billing.api.base import AuditedReadMixin, TenantViewSet
+from billing.api.base import AuditedTenantViewSet
 from billing.api.filters import PatientFilter
 from billing.api.schema import LIST, READ, WRITE, errors
 from billing.api.serializers import PatientSerializer
@@ -31,11 +31,10 @@ from billing.services.patients import patient_create, patient_delete, patient_up
     destroy=extend_schema(summary="Delete a patient without claims", responses={204: None, **WRITE}),
 )
 class PatientViewSet(
-    AuditedReadMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
     mixins.DestroyModelMixin,
-    TenantViewSet,
+    AuditedTenantViewSet,
 ):
     serializer_class = PatientSerializer
     filterset_class = PatientFilter
