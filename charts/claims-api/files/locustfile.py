@@ -57,7 +57,9 @@ def _load_tokens(environment: Any, **_: Any) -> None:
     options = environment.parsed_options
     tokens = load_tokens(getattr(options, "tokens_file", "") if options else "")
     logging.info("load test spreads its users over %d tenant token(s)", len(tokens))
-    _tokens = itertools.cycle(tokens)
+    # Each process starts at a random tenant, so distributed workers with few users each still share them out.
+    start = random.randrange(len(tokens))
+    _tokens = itertools.cycle(tokens[start:] + tokens[:start])
 
 
 def page_results(resp: ResponseContextManager) -> list[dict[str, Any]] | None:
