@@ -1,9 +1,10 @@
 """`make run`: the API on http://127.0.0.1:8000 ($DEV_PORT) with demo data.
 
 Without DATABASE_URL a local PostgreSQL keeps its data in .local/pg (port
-$DEV_PG_PORT, default 5433) between runs. The database is migrated, the demo
-data topped up, the URLs and demo tokens printed, and gunicorn serves in the
-foreground; Ctrl-C stops gunicorn and then the PostgreSQL this script started.
+$DEV_PG_PORT, default 5433) between runs. The database is migrated with
+`migrate_phase expand` then `contract`, as a release migrates it, the demo
+data is topped up, the URLs and demo tokens are printed, and gunicorn serves in
+the foreground; Ctrl-C stops gunicorn and then the PostgreSQL this script started.
 """
 
 from __future__ import annotations
@@ -71,7 +72,10 @@ def main() -> int:
         server.start()
         env["DATABASE_URL"] = server.create_database("rollguard")
     try:
-        _manage(env, "migrate", "--noinput")
+        # The same two phases a release runs; with one version serving locally
+        # there is no rollout to wait for between them.
+        for phase in ("expand", "contract"):
+            _manage(env, "migrate_phase", phase)
         seed = _manage(env, "seed_demo")
         print(_banner(seed, port), flush=True)
         return _serve(env, port)

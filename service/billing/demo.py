@@ -47,7 +47,7 @@ LAST_NAMES = (
 # cycle 3 submitted, 2 accepted, 3 paid, 2 denied in every ten.
 _INSERT_CLAIMS = """
 INSERT INTO billing_claim (customer_id, number, patient_id, payer_id, billed_amount, paid_amount,
-                           service_date, status, denial_reason, created_at, updated_at)
+                           service_date, status, denial_reason_text, created_at, updated_at)
 SELECT %(customer)s, g,
        (%(patients)s::bigint[])[1 + g %% cardinality(%(patients)s::bigint[])],
        (%(payers)s::bigint[])[1 + g %% cardinality(%(payers)s::bigint[])],

@@ -104,7 +104,11 @@ class Claim(models.Model):
     paid_amount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     service_date = models.DateField()
     status = models.CharField(max_length=16, choices=ClaimStatus.choices, default=ClaimStatus.SUBMITTED)
-    denial_reason = models.CharField(max_length=500, blank=True, default="")
+    # Free text from the payer's remittance. Named `_text` to leave room for
+    # the structured adjustment reason code beside it; the API still calls it
+    # `denial_reason`. The database default lets the previous release, which
+    # never names this column, insert during the rename (migrations 0003-0005).
+    denial_reason_text = models.CharField(max_length=500, blank=True, default="", db_default="")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -178,10 +178,9 @@ class OperatorRunner:
         import rollguard.handlers  # noqa: F401 - registers the handlers
 
         ready = asyncio.Event()
+        self._stop = asyncio.Event()
         self._task = asyncio.create_task(
-            kopf.operator(
-                standalone=True, namespaces=[NAMESPACE], ready_flag=ready, stop_flag=asyncio.Event()
-            )
+            kopf.operator(standalone=True, namespaces=[NAMESPACE], ready_flag=ready, stop_flag=self._stop)
         )
         self.starts += 1
         await asyncio.wait_for(ready.wait(), 10)

@@ -35,11 +35,12 @@ def created_once(api: Api) -> bool:
 
 
 async def test_restarts_at_every_phase_boundary_reach_the_same_end_without_repeating_work(
-    api, operator, cluster
+    api, operator_process, cluster
 ):
-    await api.apply(with_loadtest(release_manifest()))
+    health = {"readyTimeoutSeconds": 20, "verify": {"timeoutSeconds": 2}}
+    await api.apply(with_loadtest(release_manifest(health=health)))
 
-    seen = await kill_at_every_phase(api, operator, "Succeeded")
+    seen = await kill_at_every_phase(api, operator_process, "Succeeded")
 
     assert {"Linting", "Expanding", "RollingOut", "Verifying", "Contracting"} <= set(seen)
     assert api.condition("Ready")["status"] == "True"

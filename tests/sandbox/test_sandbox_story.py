@@ -172,3 +172,54 @@ def test_the_timeline_picture_is_written(story):
     picture = story["results"] / "timeline.png"
     assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert picture.stat().st_size > 10_000
+
+
+def test_ctrl_c_stops_everything_the_sandbox_started(tmp_path):
+    if MISSING:
+        pytest.skip("the sandbox story needs " + ", ".join(MISSING))
+    results = tmp_path / "demo"
+    command = [
+        sys.executable,
+        "-m",
+        "rollguard.sandbox",
+        "--results",
+        str(results),
+        "--only",
+        "unreachable-database",
+    ]
+    proc = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+    )
+    seen: set[tuple[int, float]] = set()
+    deadline = time.monotonic() + 90
+    # Interrupt once the API pods run: PostgreSQL, the operator and gunicorn are all up then.
+    while not any("gunicorn" in _cmdline(p) for p in _processes(_descendants(proc.pid))):
+        assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+        assert time.monotonic() < deadline, "no API pod started"
+        seen |= _descendants(proc.pid)
+        time.sleep(0.3)
+    seen |= _descendants(proc.pid)
+    os.kill(proc.pid, signal.SIGINT)
+    output, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 130, output
+    assert "interrupted" in output
+    time.sleep(0.5)
+    assert _alive(seen) == []
+    assert _mentioning(str(results)) == []
+
+
+def _processes(known: set[tuple[int, float]]) -> list[psutil.Process]:
+    found = []
+    for pid, _ in known:
+        try:
+            found.append(psutil.Process(pid))
+        except psutil.Error:
+            continue
+    return found
+
+
+def _cmdline(proc: psutil.Process) -> str:
+    try:
+        return " ".join(proc.cmdline())
+    except psutil.Error:
+        return ""

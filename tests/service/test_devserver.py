@@ -69,3 +69,13 @@ def test_devserver_serves_the_seeded_api_and_stops_on_sigterm(
     assert f"Redoc:      http://127.0.0.1:{port}/api/redoc/" in out
     seed = json.loads(out.split("Seed:", 1)[1].splitlines()[0])
     assert [t["name"] for t in seed["tenants"]] == ["Acme Health", "Globex Clinic"]
+    with psycopg.connect(fresh_database) as conn:
+        # migrate_phase contract ran after expand: the renamed column's old half is gone.
+        assert conn.execute(
+            "SELECT 1 FROM django_migrations "
+            "WHERE app = 'billing' AND name = '0005_remove_claim_denial_reason'"
+        ).fetchone()
+        assert not conn.execute(
+            "SELECT 1 FROM information_schema.columns "
+            "WHERE table_name = 'billing_claim' AND column_name = 'denial_reason'"
+        ).fetchone()

@@ -4,26 +4,32 @@ from __future__ import annotations
 
 import pytest
 
-from config.health.checks import readiness_reasons, unapplied_migrations
+from config.health.checks import CodeMigration, readiness_reasons, unapplied_migrations
 
 A1, A2, B1 = ("a", "0001"), ("a", "0002"), ("b", "0001")
 SQUASHED = ("a", "0001_squashed_0002")
+EXPAND, CONTRACT = CodeMigration(), CodeMigration(expand=False)
 
 
 @pytest.mark.parametrize(
-    ("required", "applied", "missing"),
+    ("code", "applied", "missing"),
     [
-        ({A1: (), A2: ()}, {A1, A2}, []),
-        ({A1: (), A2: ()}, {A1}, ["a.0002"]),
-        ({A1: (), B1: ()}, set(), ["a.0001", "b.0001"]),
-        ({A1: ()}, {A1, ("a", "0003_newer")}, []),
-        ({SQUASHED: (A1, A2)}, {A1, A2}, []),
-        ({SQUASHED: (A1, A2)}, {SQUASHED}, []),
-        ({SQUASHED: (A1, A2)}, {A1}, ["a.0001_squashed_0002"]),
+        ({A1: EXPAND, A2: EXPAND}, {A1, A2}, []),
+        ({A1: EXPAND, A2: EXPAND}, {A1}, ["a.0002"]),
+        ({A1: EXPAND, B1: EXPAND}, set(), ["a.0001", "b.0001"]),
+        ({A1: EXPAND}, {A1, ("a", "0003_newer")}, []),
+        ({SQUASHED: CodeMigration(replaces=(A1, A2))}, {A1, A2}, []),
+        ({SQUASHED: CodeMigration(replaces=(A1, A2))}, {SQUASHED}, []),
+        ({SQUASHED: CodeMigration(replaces=(A1, A2))}, {A1}, ["a.0001_squashed_0002"]),
+        # The new code serves before its contract migrations run.
+        ({A1: EXPAND, A2: CONTRACT}, {A1}, []),
+        ({A1: EXPAND, A2: CONTRACT, B1: EXPAND}, {A1}, ["b.0001"]),
+        # An app the database has never seen gets everything from expand.
+        ({B1: CONTRACT}, {A1}, ["b.0001"]),
     ],
 )
-def test_unapplied_migrations(required, applied, missing):
-    assert unapplied_migrations(required, applied) == missing
+def test_unapplied_migrations(code, applied, missing):
+    assert unapplied_migrations(code, applied) == missing
 
 
 def test_database_errors_come_first():

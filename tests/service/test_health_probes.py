@@ -9,6 +9,7 @@ from django.db import connection, connections
 from django.db.backends.postgresql.base import DatabaseWrapper
 from rest_framework.test import APIClient
 
+from config.health.probes import code_migrations
 from config.health.views import StartupView
 from localdb import free_port
 
@@ -66,6 +67,44 @@ def test_not_ready_while_a_migration_of_this_code_is_unapplied(db, client):
         "status": "unavailable",
         "reasons": ["unapplied migrations: billing.0002_claim_number_unique"],
     }
+
+
+def forget_migration(name: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM django_migrations WHERE app = 'billing' AND name = %s", [name])
+
+
+def test_ready_while_a_contract_migration_waits_for_the_rollout_to_prove_itself(db, client):
+    forget_migration("0005_remove_claim_denial_reason")
+
+    response = client.get("/health/ready")
+
+    assert response.status_code == 200, response.json()
+
+
+def test_not_ready_while_an_expand_migration_of_a_phased_rename_is_unapplied(db, client):
+    forget_migration("0004_claim_denial_reason_backfill")
+    forget_migration("0005_remove_claim_denial_reason")
+
+    response = client.get("/health/ready")
+
+    assert response.status_code == 503
+    assert response.json()["reasons"] == ["unapplied migrations: billing.0004_claim_denial_reason_backfill"]
+
+
+def test_the_code_graph_is_classified_once_and_each_probe_reads_only_the_applied_set(
+    db, client, django_assert_max_num_queries
+):
+    phases = code_migrations()
+    assert not phases[("billing", "0005_remove_claim_denial_reason")].expand
+    assert phases[("billing", "0003_claim_denial_reason_text")].expand
+    assert phases[("billing", "0002_claim_number_unique")].expand
+    # SAVEPOINT and RELEASE come from the test's own transaction.
+    with django_assert_max_num_queries(4) as captured:
+        assert client.get("/health/ready").status_code == 200
+    selects = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("SELECT")]
+    assert selects == ["SELECT app, name FROM django_migrations"]
+    assert code_migrations() is phases
 
 
 def test_still_ready_when_a_newer_release_applied_more_migrations(db, client):

@@ -98,6 +98,21 @@ def test_production_settings_pass_the_deployment_checks(ssl_redirect):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+_PLAIN_HTTP_STATUS = (
+    "from django.test import Client; "
+    "print(Client().get('/api/v1/claims/', HTTP_HOST='claims.example.com').status_code)"
+)
+
+
+@pytest.mark.parametrize(("ssl_redirect", "status"), [("false", "401"), ("true", "301")])
+def test_plain_http_inside_the_cluster_is_redirected_only_when_asked(ssl_redirect, status):
+    # The chart renders "false": the load test and the operator call the Service over plain HTTP.
+    env = {**PRODUCTION_ENV, "DJANGO_SECURE_SSL_REDIRECT": ssl_redirect}
+    result = _manage("shell", "-c", _PLAIN_HTTP_STATUS, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-1] == status
+
+
 def test_development_settings_are_not_fit_for_deployment():
     result = _manage("check", "--deploy", "--fail-level", "WARNING", env={"DJANGO_ENV": "development"})
     assert result.returncode != 0

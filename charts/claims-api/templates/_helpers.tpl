@@ -155,6 +155,7 @@ DJANGO_ENV: {{ .Values.config.environment | quote }}
 DJANGO_ALLOWED_HOSTS: {{ .Values.config.allowedHosts | quote }}
 DJANGO_DEBUG: {{ .Values.config.debug | ternary "true" "false" | quote }}
 LOG_LEVEL: {{ .Values.config.logLevel | quote }}
+DJANGO_SECURE_SSL_REDIRECT: {{ .Values.config.sslRedirect | ternary "true" "false" | quote }}
 {{- range $name, $value := .Values.config.extraEnv }}
 {{ $name }}: {{ $value | quote }}
 {{- end }}

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import subprocess
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
@@ -13,42 +14,51 @@ import aiohttp
 from rollguard.sandbox.probes import Probe
 
 
+@dataclass(frozen=True)
+class CheckResult:
+    ok: bool
+    detail: str = ""  # why it failed, as the kubelet's "probe failed" events say it
+
+
 async def run_check(
     probe: Probe, *, ports: Mapping[str, int], env: Mapping[str, str], cwd: Path, host: str = "127.0.0.1"
-) -> bool:
-    """True when the probe passes: HTTP 200-399, an accepted connection, or exit code 0."""
+) -> CheckResult:
+    """Passes on HTTP 200-399, an accepted connection, or exit code 0."""
     try:
         async with asyncio.timeout(probe.timeout):
             if probe.action == "http":
-                return await _http(host, _port(probe, ports), probe.path)
+                return await _http(host, ports[str(probe.port)], probe.path)
             if probe.action == "tcp":
-                return await _tcp(host, _port(probe, ports))
+                return await _tcp(host, ports[str(probe.port)])
             return await _exec(probe, env, cwd)
-    except (OSError, TimeoutError, aiohttp.ClientError, KeyError):
-        return False
+    except TimeoutError:
+        return CheckResult(False, f"timed out after {probe.timeout:g}s")
+    except KeyError:
+        return CheckResult(False, f"the container has no port {probe.port}")
+    except (OSError, aiohttp.ClientError) as error:
+        return CheckResult(False, f"{type(error).__name__}: {error}")
 
 
-def _port(probe: Probe, ports: Mapping[str, int]) -> int:
-    return ports[str(probe.port)]
-
-
-async def _http(host: str, port: int, path: str) -> bool:
+async def _http(host: str, port: int, path: str) -> CheckResult:
     async with (
         aiohttp.ClientSession() as session,
         session.get(f"http://{host}:{port}{path}", allow_redirects=False) as resp,
     ):
-        return 200 <= resp.status < 400
+        if 200 <= resp.status < 400:
+            return CheckResult(True)
+        body = (await resp.text(errors="replace"))[:300].strip()
+        return CheckResult(False, f"HTTP probe failed with statuscode: {resp.status} {body}")
 
 
-async def _tcp(host: str, port: int) -> bool:
+async def _tcp(host: str, port: int) -> CheckResult:
     _, writer = await asyncio.open_connection(host, port)
     writer.close()
     with contextlib.suppress(OSError):
         await writer.wait_closed()
-    return True
+    return CheckResult(True)
 
 
-async def _exec(probe: Probe, env: Mapping[str, str], cwd: Path) -> bool:
+async def _exec(probe: Probe, env: Mapping[str, str], cwd: Path) -> CheckResult:
     proc = await asyncio.create_subprocess_exec(
         *probe.command,
         env=dict(env),
@@ -57,8 +67,9 @@ async def _exec(probe: Probe, env: Mapping[str, str], cwd: Path) -> bool:
         stderr=subprocess.DEVNULL,
     )
     try:
-        return await proc.wait() == 0
+        code = await proc.wait()
     finally:
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
+    return CheckResult(code == 0, "" if code == 0 else f"command exited with {code}")

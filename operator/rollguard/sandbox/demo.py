@@ -13,10 +13,8 @@ import contextlib
 import copy
 import json
 import os
-import re
 import secrets
 import shutil
-import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -29,6 +27,7 @@ from rollguard.sandbox import processes, report
 from rollguard.sandbox.checkout import PACKAGE_DIR, Checkout
 from rollguard.sandbox.cluster import running_cluster
 from rollguard.sandbox.controllers import HASH_LABEL, owner_of, pod_ready
+from rollguard.sandbox.database import applied_migrations, embedded_postgres, migration_jobs, seed
 from rollguard.sandbox.kube import DEPLOYMENTS, PODS, SECRETS, KubeClient
 from rollguard.sandbox.kubelet import NodeConfig
 from rollguard.sandbox.prober import Prober, ProbeTally, window
@@ -40,6 +39,7 @@ NAMESPACE = "default"
 RELEASE = "claims-api"
 DATABASE = "claims"
 SEEDABLE_PHASES = {"RollingOut", "Verifying", "Contracting", "Succeeded"}
+SERVING_PHASES = {"Verifying", "Contracting", "Succeeded"}
 
 
 @dataclass(frozen=True)
@@ -82,72 +82,8 @@ def make_say(clock: Clock) -> Callable[[str], None]:
     return say
 
 
-@contextlib.contextmanager
-def embedded_postgres(folder: Path) -> Any:
-    folder.mkdir(parents=True, exist_ok=True)
-    # The server runs as an unprivileged user when we are root; it must reach its data folder.
-    os.chmod(folder, 0o755)  # noqa: S103
-    with localdb.running(folder / "data") as server:
-        yield server
-
-
 def secret(name: str, data: Mapping[str, str]) -> dict[str, Any]:
     return {"metadata": {"name": name, "namespace": NAMESPACE}, "stringData": dict(data), "type": "Opaque"}
-
-
-def seed(checkout: Checkout, database_url: str, env: Mapping[str, str]) -> list[str]:
-    """Demo tenants and one API token per tenant, from the API's own seed_demo command."""
-    result = subprocess.run(
-        [sys.executable, "manage.py", "seed_demo", "--claims", "300", "--patients", "50"],
-        cwd=checkout.service,
-        env={**env, "DATABASE_URL": database_url},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        lines = [line.strip() for line in result.stderr.splitlines() if line.strip()] or ["no output"]
-        reason = next(
-            (line for line in reversed(lines) if re.match(r"^[\w.]+(Error|Exception)\b", line)), lines[-1]
-        )
-        raise RuntimeError(f"seed_demo failed: {reason}")
-    line = next(line for line in reversed(result.stdout.splitlines()) if line.startswith("{"))
-    return [tenant["token"] for tenant in json.loads(line)["tenants"]]
-
-
-def migration_jobs(log_dir: Path) -> dict[str, str]:
-    """`app.name` -> the migration Job that applied it (`expand-<revision>`), from the Jobs' JSON reports."""
-    job_pod = re.compile(rf"^{RELEASE}-(expand|contract)-([0-9a-z]+)-[0-9a-f]{{5}}$")
-    applied_by: dict[str, str] = {}
-    for folder in sorted(log_dir.glob(f"{RELEASE}-*")):
-        if not (match := job_pod.match(folder.name)):
-            continue
-        for log in sorted(folder.glob("*.log")):
-            lines = [line for line in log.read_text(errors="replace").splitlines() if line.startswith("{")]
-            with contextlib.suppress(ValueError, IndexError):
-                for migration in json.loads(lines[-1]).get("applied") or []:
-                    applied_by[f"{migration['app']}.{migration['name']}"] = f"{match[1]}-{match[2]}"
-    return applied_by
-
-
-def applied_migrations(database_url: str, applied_by: Mapping[str, str]) -> list[dict[str, Any]]:
-    """The rows of django_migrations in the order they were applied, each with the Job that did it."""
-    import psycopg
-
-    with psycopg.connect(database_url) as conn:
-        if conn.execute("SELECT to_regclass('django_migrations')").fetchone() == (None,):
-            return []
-        rows = conn.execute("SELECT id, app, name, applied FROM django_migrations ORDER BY id").fetchall()
-    return [
-        {
-            "id": row[0],
-            "app": row[1],
-            "name": row[2],
-            "applied": row[3].isoformat(),
-            "job": applied_by.get(f"{row[1]}.{row[2]}", ""),
-        }
-        for row in rows
-    ]
 
 
 @contextlib.asynccontextmanager
@@ -229,7 +165,7 @@ class Sandbox:
                         break
                 await self.prober.stop()
                 final = await self._final_state(story.client)
-            applied_by = migration_jobs(self.results_dir / "logs")
+            applied_by = migration_jobs(self.results_dir / "logs", RELEASE)
             migrations = await asyncio.to_thread(applied_migrations, self.database_url, applied_by)
         data = self._report(migrations)
         data["ok"] = data["ok"] and len(self.results) == len(steps)
@@ -315,14 +251,15 @@ class Sandbox:
             # test's pod waits (CreateContainerConfigError) until the token Secret exists.
             if phase in SEEDABLE_PHASES and self._seeding is None:
                 self._seeding = asyncio.create_task(self._seed(story.client))
+            # From here on the new pods are Ready: the Service has something to answer with.
+            if phase in SERVING_PHASES and not self.prober.running:
+                self.say("  prober: /health/ready and a page of claims through the Service, every 150 ms")
+                self.prober.start()
 
         result = await story.play(step, on_phase)
         if self._seeding is not None:
             await self._seeding
         self.results.append(result)
-        if result.phase == "Succeeded" and self.prober.token is not None and not self.prober.running:
-            self.say("  prober: /health/ready and a page of claims through the Service, every 150 ms")
-            self.prober.start()
         result.prober = asdict(ProbeTally.of(window(self.prober.samples, result.started, result.ended)))
         self.say(f"{step.name}: {result.phase} in {result.seconds:g}s (expected {step.expect})")
         return result

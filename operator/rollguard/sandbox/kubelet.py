@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime
-import logging
 import shutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -31,8 +30,6 @@ from rollguard.sandbox.containers import (
 from rollguard.sandbox.endpoints import PodEndpoints
 from rollguard.sandbox.kube import CONFIGMAPS, PODS, SECRETS, KubeClient
 from rollguard.sandbox.probes import ProbeKind, ProbeTracker, parse_probe
-
-log = logging.getLogger(__name__)
 
 FINALIZER = "sandbox.rollguard.dev/kubelet"
 MESSAGE_LIMIT = 4096
@@ -58,6 +55,10 @@ class NodeConfig:
     drain_seconds: float = 1.0
     config_retry_seconds: float = 1.0
     registry: processes.ProcessRegistry = processes.REGISTRY
+
+    @property
+    def logs(self) -> Path:
+        return self.log_dir or self.state_dir / "logs"
 
 
 class Snapshot:
@@ -129,8 +130,7 @@ class ContainerRunner:
                 await self.pod.sleep(config.config_retry_seconds)
                 continue
             self.launch.termination_log.write_text("")
-            log_dir = config.log_dir or config.state_dir / "logs"
-            log_path = log_dir / self.pod.name / f"{self.name}.{self.restart_count}.log"
+            log_path = config.logs / self.pod.name / f"{self.name}.{self.restart_count}.log"
             try:
                 self.proc = await processes.start_process(
                     self.launch.argv,
@@ -158,6 +158,7 @@ class ContainerRunner:
                     await probing
                 await processes.reap_group(self.proc.pid, registry=config.registry)
                 ran_for = loop.time() - began
+                self.pod.event(f"Container {self.name} exited with code {exit_code} after {ran_for:.1f}s")
                 self._set(
                     state={"terminated": self._terminated(exit_code, started_at)},
                     ready=False,
@@ -208,7 +209,7 @@ class ContainerRunner:
             self._set(started=True)
         if "readiness" not in trackers:
             self._set(ready=self.started)
-        while proc.returncode is None:
+        while proc.returncode is None and not self.pod.terminating:
             now = loop.time()
             startup = trackers.get("startup")
             if startup is not None and not startup.completed:
@@ -218,14 +219,18 @@ class ContainerRunner:
             for tracker in active:
                 if not tracker.due(now):
                     continue
-                ok = await run_check(tracker.probe, ports=self.ports, env=launch.env, cwd=launch.cwd)
-                tracker.record(ok, loop.time())
+                check = await run_check(tracker.probe, ports=self.ports, env=launch.env, cwd=launch.cwd)
+                tracker.record(check.ok, loop.time())
+                if not check.ok:
+                    self.pod.event(f"{tracker.kind.capitalize()} probe of {self.name} failed: {check.detail}")
                 if tracker.kind == "startup" and tracker.completed:
                     self._set(started=True, ready="readiness" not in trackers)
                 elif tracker.kind == "readiness" and tracker.passed != self.ready:
                     self._set(ready=tracker.passed)
                 if tracker.failed_for_good:
-                    log.info("%s/%s: %s probe failed, restarting", self.pod.name, self.name, tracker.kind)
+                    self.pod.event(
+                        f"Container {self.name} failed its {tracker.kind} probe, will be restarted"
+                    )
                     await processes.stop_process(
                         proc, grace=self.pod.grace, registry=self.pod.config.registry
                     )
@@ -268,6 +273,13 @@ class PodWorker:
 
     def changed(self) -> None:
         self._dirty.set()
+
+    def event(self, message: str) -> None:
+        """Append to the pod's events file, next to its container logs (what `kubectl describe` shows)."""
+        folder = self.config.logs / self.name
+        folder.mkdir(parents=True, exist_ok=True)
+        with (folder / "events.log").open("a") as events:
+            events.write(f"{now_stamp()} {message}\n")
 
     def restarts(self, exit_code: int) -> bool:
         return self.restart_policy == "Always" or (self.restart_policy == "OnFailure" and exit_code != 0)

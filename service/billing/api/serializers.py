@@ -72,6 +72,8 @@ class ClaimSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     payer_name = serializers.CharField(source="payer.name", read_only=True)
     billed_amount = serializers.DecimalField(**AMOUNT, min_value=Decimal("0.01"))
     service_date = serializers.DateField(validators=[_not_in_future])
+    # The API name outlived the column's rename (migrations 0003-0005).
+    denial_reason = serializers.CharField(source="denial_reason_text", read_only=True)
 
     class Meta:
         model = Claim
@@ -95,7 +97,6 @@ class ClaimSerializer(StrictFieldsMixin, serializers.ModelSerializer):
             "number",
             "paid_amount",
             "status",
-            "denial_reason",
             "created_at",
             "updated_at",
         )

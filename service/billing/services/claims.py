@@ -130,8 +130,8 @@ def claim_transition(
     )
     claim.status = result.status
     claim.paid_amount = result.paid_amount
-    claim.denial_reason = result.denial_reason
-    claim.save(update_fields=["status", "paid_amount", "denial_reason", "updated_at"])
+    claim.denial_reason_text = result.denial_reason
+    claim.save(update_fields=["status", "paid_amount", "denial_reason_text", "updated_at"])
     audit_record(
         actor=actor,
         customer_id=claim.customer_id,

@@ -3,18 +3,58 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
+from django.conf import settings
 from django.db import DatabaseError, connections, transaction
+from django.db.migrations import operations
 from django.db.migrations.loader import MigrationLoader
 
-from config.health.checks import Node
+from config.health.checks import CodeMigration, Node
+from phased_migrations.classify import UnclassifiableMigration, classify
+from phased_migrations.markers import Phase
+
+
+def _fields_before(loader: MigrationLoader, migration: Any) -> dict[tuple[str, str], Any]:
+    """The fields an AlterField changes, as they were before `migration`, so classify can judge it."""
+    altered = [op for op in migration.operations if isinstance(op, operations.AlterField)]
+    if not altered:
+        return {}
+    state = loader.project_state((migration.app_label, migration.name), at_end=False)
+    found = {}
+    for op in altered:
+        model = state.models.get((migration.app_label, op.model_name_lower))
+        if model and op.name in model.fields:
+            found[(op.model_name_lower, op.name_lower)] = model.fields[op.name]
+    return found
+
+
+def _is_expand(loader: MigrationLoader, migration: Any, overrides: dict[str, str]) -> bool:
+    override = overrides.get(f"{migration.app_label}.{migration.name}")
+    try:
+        found = classify(
+            migration,
+            _fields_before(loader, migration),
+            override=Phase(override) if override else None,
+        )
+    except UnclassifiableMigration:
+        # `migrate_phase expand` refuses it, so the schema this code expects may never arrive.
+        return True
+    return found.phase is Phase.EXPAND
 
 
 @cache
-def required_migrations() -> dict[Node, tuple[Node, ...]]:
-    """Every migration in this code's graph; read from disk once per process."""
+def code_migrations() -> dict[Node, CodeMigration]:
+    """Every migration in this code's graph with its phase; read from disk and classified once per process."""
     loader = MigrationLoader(None, ignore_no_migrations=True)
-    return {key: tuple(loader.graph.nodes[key].replaces or ()) for key in loader.graph.nodes}
+    overrides = getattr(settings, "PHASED_MIGRATIONS_PHASES", {})
+    return {
+        key: CodeMigration(
+            replaces=tuple(migration.replaces or ()),
+            expand=_is_expand(loader, migration, overrides),
+        )
+        for key, migration in loader.graph.nodes.items()
+    }
 
 
 def _describe(error: Exception) -> str:

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.health.checks import readiness_reasons, unapplied_migrations
-from config.health.probes import applied_migrations, database_answers, required_migrations
+from config.health.probes import applied_migrations, code_migrations, database_answers
 
 _HealthSerializer = inline_serializer(
     "Health",
@@ -56,13 +56,13 @@ class LiveView(ProbeView):
 
 class ReadyView(ProbeView):
     @extend_schema(
-        summary="Readiness: the database answers and has every migration this code needs",
+        summary="Readiness: the database answers and has every expand migration this code needs",
         responses=_RESPONSES,
         auth=[],
     )
     def get(self, request: Request) -> Response:
         applied, error = applied_migrations(alias=self.alias, timeout_ms=self.timeout_ms)
-        missing = unapplied_migrations(required_migrations(), applied) if applied is not None else []
+        missing = unapplied_migrations(code_migrations(), applied) if applied is not None else []
         return _answer(readiness_reasons(database_error=error, missing_migrations=missing))
 
 

@@ -1,0 +1,311 @@
+"""The claims service's own migrations, released the phased way on real PostgreSQL.
+
+The rename of `Claim.denial_reason` to `denial_reason_text` is a real
+expand/contract pair: after `expand` the previous release (the historical
+model of 0002) and the new release (the current model) write at the same time
+and each sees what the other wrote; `contract` then removes the old column.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import json
+import threading
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.db import connections
+from django.db.migrations.executor import MigrationExecutor
+from django.db.migrations.loader import MigrationLoader
+
+from billing.models import Claim
+from config.health.checks import unapplied_migrations
+from config.health.probes import code_migrations
+from phased_migrations.graph import unapplied_expand
+
+pytestmark = pytest.mark.integration
+
+PREVIOUS_RELEASE = ("billing", "0002_claim_number_unique")
+RENAME = {
+    "billing.0003_claim_denial_reason_text": "expand",
+    "billing.0004_claim_denial_reason_backfill": "expand",
+    "billing.0005_remove_claim_denial_reason": "contract",
+}
+
+
+def migrate_phase(alias: str, phase: str) -> tuple[int, dict]:
+    out = io.StringIO()
+    code = 0
+    try:
+        call_command("migrate_phase", phase, "--json", "--database", alias, stdout=out, stderr=io.StringIO())
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    return code, json.loads(out.getvalue().strip().splitlines()[-1])
+
+
+def migrate_other_apps(alias: str, *, billing: str | None = None) -> None:
+    """Plain migrate of every app but billing, which stops at `billing` (None: not even started)."""
+    executor = MigrationExecutor(connections[alias])
+    targets = [leaf for leaf in executor.loader.graph.leaf_nodes() if leaf[0] != "billing"]
+    executor.migrate(targets + ([("billing", billing)] if billing else []))
+
+
+def previous_release_models(alias: str) -> dict:
+    """The billing models exactly as the previous release's code declared them."""
+    state = MigrationLoader(connections[alias]).project_state(PREVIOUS_RELEASE)
+    return {name: state.apps.get_model("billing", name) for name in ("Customer", "Payer", "Patient", "Claim")}
+
+
+def fetch(alias: str, sql: str, params: list | None = None) -> list[tuple]:
+    with connections[alias].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall() if cursor.description else []
+
+
+def claim_columns(alias: str) -> set[str]:
+    rows = fetch(
+        alias, "SELECT column_name FROM information_schema.columns WHERE table_name = 'billing_claim'"
+    )
+    return {name for (name,) in rows}
+
+
+class PreviousRelease:
+    """Writes claims the way the release before the rename does."""
+
+    def __init__(self, alias: str) -> None:
+        self.alias = alias
+        self.models = previous_release_models(alias)
+        objects = {name: model.objects.using(alias) for name, model in self.models.items()}
+        self.customer = objects["Customer"].create(name="Acme Health")
+        self.payer = objects["Payer"].create(code="AET", name="Aetna")
+        self.patient = objects["Patient"].create(
+            customer=self.customer, first_name="Ada", last_name="Lovelace", date_of_birth="1970-01-01"
+        )
+        self.claims = objects["Claim"]
+        self.next_number = 0
+        # A denied claim written before expand, so before the trigger existed.
+        self.written_before = self.submit("Not covered by plan")
+
+    def submit(self, denial_reason: str = "") -> int:
+        self.next_number += 1
+        claim = self.claims.create(
+            customer=self.customer,
+            number=self.next_number,
+            patient=self.patient,
+            payer=self.payer,
+            billed_amount=Decimal("100.00"),
+            service_date=datetime.date(2026, 1, 5),
+            status="denied" if denial_reason else "submitted",
+            denial_reason=denial_reason,
+        )
+        return claim.pk
+
+    def deny(self, pk: int, reason: str) -> None:
+        claim = self.claims.get(pk=pk)
+        claim.status, claim.denial_reason = "denied", reason
+        claim.save(update_fields=["status", "denial_reason", "updated_at"])
+
+    def denial_reason(self, pk: int) -> str:
+        return self.claims.get(pk=pk).denial_reason
+
+
+@pytest.fixture
+def previous_release(project_factory) -> PreviousRelease:
+    """A database the previous release migrated and wrote a claim into."""
+    project = project_factory()
+    migrate_other_apps(project.alias, billing=PREVIOUS_RELEASE[1])
+    return PreviousRelease(project.alias)
+
+
+@pytest.fixture
+def expanded(previous_release) -> PreviousRelease:
+    """The same database after `migrate_phase expand`: both releases may serve now."""
+    code, report = migrate_phase(previous_release.alias, "expand")
+    assert code == 0, report
+    return previous_release
+
+
+def new_release(alias: str):
+    return Claim.objects.using(alias)
+
+
+def test_plan_runs_the_rename_as_expand_then_contract(previous_release):
+    code, report = migrate_phase(previous_release.alias, "plan")
+
+    assert code == 0, report
+    assert [(f"{m['app']}.{m['name']}", m["phase"]) for m in report["migrations"]] == list(RENAME.items())
+
+
+def test_lint_passes_the_release_on_the_previous_schema(previous_release):
+    code, report = migrate_phase(previous_release.alias, "lint")
+
+    assert code == 0, report
+    assert [v for v in report["violations"] if v["level"] == "error"] == []
+
+
+def test_lint_passes_every_migration_of_the_service_from_an_empty_database(project_factory):
+    # Django's and knox's own migrations are applied: their history holds a
+    # DROP TABLE (knox 0002) that squawk reports even on a table knox just made.
+    project = project_factory()
+    migrate_other_apps(project.alias)
+
+    code, report = migrate_phase(project.alias, "lint")
+
+    assert code == 0, report
+    assert {m["app"] for m in report["migrations"]} == {"billing"}
+    assert len(report["migrations"]) == 5
+
+
+def test_expand_backfills_rows_the_previous_release_wrote(expanded):
+    assert expanded.written_before
+    assert fetch(
+        expanded.alias,
+        "SELECT denial_reason_text FROM billing_claim WHERE id = %s",
+        [expanded.written_before],
+    ) == [("Not covered by plan",)]
+    assert {"denial_reason", "denial_reason_text"} <= claim_columns(expanded.alias)
+
+
+def test_after_expand_the_new_release_reads_what_the_previous_one_writes(expanded):
+    inserted = expanded.submit("Duplicate claim")
+    updated = expanded.submit()
+    expanded.deny(updated, "Prior authorization missing")
+
+    texts = dict(new_release(expanded.alias).values_list("pk", "denial_reason_text"))
+
+    assert texts[inserted] == "Duplicate claim"
+    assert texts[updated] == "Prior authorization missing"
+
+
+def test_after_expand_the_previous_release_reads_what_the_new_one_writes(expanded):
+    claims = new_release(expanded.alias)
+    created = claims.create(
+        customer_id=expanded.customer.pk,
+        number=99,
+        patient_id=expanded.patient.pk,
+        payer_id=expanded.payer.pk,
+        billed_amount=Decimal("80.00"),
+        service_date=datetime.date(2026, 1, 6),
+        status="denied",
+        denial_reason_text="Service not covered",
+    )
+    assert expanded.denial_reason(created.pk) == "Service not covered"
+
+    created.denial_reason_text = "Coordination of benefits"
+    created.save(update_fields=["denial_reason_text"])
+    assert expanded.denial_reason(created.pk) == "Coordination of benefits"
+
+    claims.filter(pk=expanded.written_before).update(denial_reason_text="")
+    assert expanded.denial_reason(expanded.written_before) == ""
+
+
+def test_after_expand_a_claim_without_a_denial_stays_empty_in_both_columns(expanded):
+    pk = expanded.submit()
+
+    assert fetch(
+        expanded.alias, "SELECT denial_reason, denial_reason_text FROM billing_claim WHERE id = %s", [pk]
+    ) == [("", "")]
+
+
+def test_the_previous_release_keeps_writing_while_expand_runs(previous_release):
+    alias = previous_release.alias
+    # Enough rows for several backfill batches.
+    fetch(
+        alias,
+        "INSERT INTO billing_claim (customer_id, number, patient_id, payer_id, billed_amount, paid_amount, "
+        "service_date, status, denial_reason, created_at, updated_at) "
+        "SELECT customer_id, 100000 + g, patient_id, payer_id, billed_amount, 0, service_date, 'denied', "
+        "'Reason ' || g, now(), now() FROM billing_claim, generate_series(1, 12000) AS g WHERE id = %s",
+        [previous_release.written_before],
+    )
+    done, errors, written = threading.Event(), [], []
+
+    def previous_release_traffic():
+        try:
+            while not done.is_set():
+                pk = previous_release.submit()
+                previous_release.deny(pk, f"Denied while expanding {pk}")
+                written.append(pk)
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connections[alias].close()
+
+    writer = threading.Thread(target=previous_release_traffic)
+    writer.start()
+    try:
+        code, report = migrate_phase(alias, "expand")
+    finally:
+        done.set()
+        writer.join()
+
+    assert code == 0, report
+    assert errors == []
+    assert written
+    assert fetch(alias, "SELECT count(*) FROM billing_claim WHERE denial_reason_text <> denial_reason") == [
+        (0,)
+    ]
+    assert fetch(
+        alias, "SELECT count(*) FROM billing_claim WHERE number > 100000 AND denial_reason_text = ''"
+    ) == [(0,)]
+
+
+def readiness_and_expand_agree(alias: str) -> list[str]:
+    applied = {tuple(row) for row in fetch(alias, "SELECT app, name FROM django_migrations")}
+    waiting = unapplied_migrations(code_migrations(), applied)
+    assert waiting == sorted(unapplied_expand(alias))
+    return waiting
+
+
+def test_readiness_waits_for_exactly_what_expand_applies(previous_release):
+    assert readiness_and_expand_agree(previous_release.alias) == [
+        "billing.0003_claim_denial_reason_text",
+        "billing.0004_claim_denial_reason_backfill",
+    ]
+    assert migrate_phase(previous_release.alias, "expand")[0] == 0
+    assert readiness_and_expand_agree(previous_release.alias) == []
+
+
+def test_contract_drops_the_old_column_and_the_sync_trigger(expanded):
+    code, report = migrate_phase(expanded.alias, "contract")
+
+    assert code == 0, report
+    assert [f"{m['app']}.{m['name']}" for m in report["applied"]] == [
+        "billing.0005_remove_claim_denial_reason"
+    ]
+    assert "denial_reason" not in claim_columns(expanded.alias)
+    assert fetch(expanded.alias, "SELECT tgname FROM pg_trigger WHERE tgname LIKE '%%denial%%'") == []
+    assert fetch(expanded.alias, "SELECT proname FROM pg_proc WHERE proname LIKE '%%denial%%'") == []
+    assert new_release(expanded.alias).get(pk=expanded.written_before).denial_reason_text == (
+        "Not covered by plan"
+    )
+
+
+# The schema as the catalog describes it: columns, constraints, indexes, triggers, functions.
+SCHEMA_QUERIES = [
+    """SELECT table_name, column_name, data_type, character_maximum_length, is_nullable, column_default
+       FROM information_schema.columns WHERE table_schema = 'public'""",
+    """SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid)
+       FROM pg_constraint WHERE connamespace = 'public'::regnamespace""",
+    "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'",
+    "SELECT tgrelid::regclass::text, tgname FROM pg_trigger WHERE NOT tgisinternal",
+    "SELECT proname FROM pg_proc WHERE pronamespace = 'public'::regnamespace",
+    "SELECT app, name FROM django_migrations",
+]
+
+
+def schema(alias: str) -> list[list[tuple]]:
+    return [sorted(fetch(alias, query), key=repr) for query in SCHEMA_QUERIES]
+
+
+def test_expand_then_contract_from_an_empty_database_builds_the_schema_plain_migrate_builds(project_factory):
+    phased, plain = project_factory(), project_factory()
+
+    assert migrate_phase(phased.alias, "expand")[0] == 0
+    assert migrate_phase(phased.alias, "contract")[0] == 0
+    call_command("migrate", database=plain.alias, verbosity=0)
+
+    assert schema(phased.alias) == schema(plain.alias)
+    assert "denial_reason" not in claim_columns(phased.alias)
