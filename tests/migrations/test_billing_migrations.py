@@ -142,7 +142,9 @@ def test_lint_passes_the_release_on_the_previous_schema(previous_release):
     code, report = migrate_phase(previous_release.alias, "lint")
 
     assert code == 0, report
-    assert [v for v in report["violations"] if v["level"] == "error"] == []
+    found = {(v["migration"], v["rule"], v["level"]) for v in report["violations"]}
+    # Dropping the old column is what contract is for: reported, not blocking.
+    assert found == {("billing.0005_remove_claim_denial_reason", "ban-drop-column", "warning")}
 
 
 def test_lint_passes_every_migration_of_the_service_from_an_empty_database(project_factory):

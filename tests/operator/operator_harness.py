@@ -109,6 +109,7 @@ class Api:
         self.url = str(server.url).rstrip("/")
 
     async def apply(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Create the object, or merge its spec into the existing one (as `kubectl apply` would)."""
         group_version = body["apiVersion"]
         plural = {"ApiRelease": "apireleases", "LoadTest": "loadtests", "ConfigMap": "configmaps"}[
             body["kind"]

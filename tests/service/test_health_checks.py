@@ -1,10 +1,14 @@
-"""The pure readiness rules."""
+"""The pure readiness rules, and how each migration of the code is classified for them."""
 
 from __future__ import annotations
 
 import pytest
+from django.db import migrations
+from django.db.migrations.loader import MigrationLoader
 
 from config.health.checks import CodeMigration, readiness_reasons, unapplied_migrations
+from config.health.probes import is_expand
+from phased_migrations.markers import Phase
 
 A1, A2, B1 = ("a", "0001"), ("a", "0002"), ("b", "0001")
 SQUASHED = ("a", "0001_squashed_0002")
@@ -45,3 +49,29 @@ def test_a_long_list_of_migrations_is_shortened():
 
 def test_no_reasons_means_ready():
     assert readiness_reasons(database_error=None, missing_migrations=[]) == []
+
+
+def _migration(*operations, **attrs):
+    migration = type("Migration", (migrations.Migration,), {"operations": list(operations), **attrs})
+    return migration("0099_probe", "billing")
+
+
+@pytest.fixture(scope="module")
+def loader():
+    return MigrationLoader(None, ignore_no_migrations=True)
+
+
+@pytest.mark.parametrize(
+    ("migration", "overrides", "expand"),
+    [
+        # Expand would refuse an unmarked RunPython, so the code cannot count on doing without it.
+        (_migration(migrations.RunPython(migrations.RunPython.noop)), {}, True),
+        (_migration(migrations.RemoveField("claim", "number")), {}, False),
+        (_migration(migrations.RemoveField("claim", "number")), {"billing.0099_probe": "expand"}, True),
+        (_migration(migrations.RunSQL("SELECT 1"), phase=Phase.CONTRACT), {}, False),
+    ],
+)
+def test_each_migration_of_the_code_is_classified_as_migrate_phase_would(
+    loader, migration, overrides, expand
+):
+    assert is_expand(loader, migration, overrides) is expand

@@ -378,6 +378,8 @@ class RollguardEmulator(kmock.KubernetesEmulator):
         try:
             for past in backlog:
                 yield past
+            if backlog and backlog[0]["type"] == "ERROR":
+                return  # an API server closes the stream after 410 Gone
             if request.params.get("sendInitialEvents") == "true":
                 yield {
                     "type": "BOOKMARK",

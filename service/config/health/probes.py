@@ -29,7 +29,8 @@ def _fields_before(loader: MigrationLoader, migration: Any) -> dict[tuple[str, s
     return found
 
 
-def _is_expand(loader: MigrationLoader, migration: Any, overrides: dict[str, str]) -> bool:
+def is_expand(loader: MigrationLoader, migration: Any, overrides: dict[str, str]) -> bool:
+    """Whether `migrate_phase` runs `migration` before a rollout (its app having history)."""
     override = overrides.get(f"{migration.app_label}.{migration.name}")
     try:
         found = classify(
@@ -51,7 +52,7 @@ def code_migrations() -> dict[Node, CodeMigration]:
     return {
         key: CodeMigration(
             replaces=tuple(migration.replaces or ()),
-            expand=_is_expand(loader, migration, overrides),
+            expand=is_expand(loader, migration, overrides),
         )
         for key, migration in loader.graph.nodes.items()
     }

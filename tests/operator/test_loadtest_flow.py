@@ -1,0 +1,128 @@
+"""LoadTests against the emulator: Jobs, verdicts from the master's termination message, errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fakecluster import FAILED_SUMMARY
+from operator_harness import NAMESPACE, Api, wait_for
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
+
+
+def loadtest(name: str = "smoke", **spec) -> dict:
+    return {
+        "apiVersion": "rollguard.dev/v1alpha1",
+        "kind": "LoadTest",
+        "metadata": {"name": name, "namespace": NAMESPACE},
+        "spec": {
+            "target": {"service": "claims-api", "port": 80},
+            "image": "ghcr.io/rollguard/loadtest:0.1.0",
+            "users": 5,
+            "runTimeSeconds": 1,
+            "thresholds": {"p95Ms": 500, "errorRatePercent": 5},
+            "tokenSecretRef": {"name": "claims-api-loadtest", "key": "tokens"},
+            **spec,
+        },
+    }
+
+
+def run_status(api: Api, name: str = "smoke") -> dict:
+    return (api.emulator.read("rollguard.dev/v1alpha1/loadtests", NAMESPACE, name) or {}).get("status") or {}
+
+
+async def phases_seen(api: Api, final: set[str]) -> list[str]:
+    seen: list[str] = []
+
+    def record() -> bool:
+        phase = run_status(api).get("phase")
+        if phase and (not seen or seen[-1] != phase):
+            seen.append(phase)
+        return phase in final
+
+    await wait_for(record, 20, interval=0.01)
+    return seen
+
+
+async def test_a_passing_run_goes_pending_running_passed_with_stats(api, operator, cluster, script):
+    script.job_seconds = 1.0
+    await api.apply(loadtest())
+
+    seen = await phases_seen(api, {"Passed", "Failed", "Error"})
+
+    assert seen == ["Pending", "Running", "Passed"]
+    status = run_status(api)
+    assert status["stats"]["p95Ms"] == 88
+    assert status["stats"]["requests"] == 1520
+    assert status["worst"][0]["name"] == "GET /api/v1/claims/"
+    assert status["verdict"] == "passed"
+    conditions = {c["type"]: c["status"] for c in status["conditions"]}
+    assert conditions == {"Complete": "True", "Ready": "True", "Stalled": "False"}
+    master = api.emulator.read("batch/v1/jobs", NAMESPACE, "smoke-master")
+    env = {e["name"]: e for e in master["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["ROLLGUARD_API_TOKENS"]["valueFrom"]["secretKeyRef"] == {
+        "name": "claims-api-loadtest",
+        "key": "tokens",
+    }
+    assert "--headless" in master["spec"]["template"]["spec"]["containers"][0]["command"]
+
+
+async def test_a_run_that_misses_thresholds_fails_with_its_reasons(api, operator, cluster, script):
+    script.master_message = json.dumps(FAILED_SUMMARY)
+    await api.apply(loadtest())
+
+    await wait_for(lambda: run_status(api).get("phase") == "Failed")
+
+    status = run_status(api)
+    assert status["reasons"] == ["p95 912 ms > 500 ms"]
+    assert status["stats"]["p95Ms"] == 912
+
+
+@pytest.mark.parametrize(
+    ("outcome", "message", "expected"),
+    [
+        ("crash", "", "exited with code 1"),
+        ("succeed", "Traceback (most recent call last): boom", "unparseable"),
+        ("deadline", "", "DeadlineExceeded"),
+    ],
+)
+async def test_a_master_without_a_usable_summary_is_an_error(
+    api, operator, cluster, script, outcome, message, expected
+):
+    script.jobs["master"] = outcome
+    script.master_message = message
+    await api.apply(loadtest())
+
+    await wait_for(lambda: run_status(api).get("phase") == "Error")
+
+    assert expected in run_status(api)["message"]
+
+
+async def test_a_missing_locustfile_configmap_is_an_error(api, operator, cluster):
+    await api.apply(loadtest(locustfile={"configMapName": "absent", "key": "locustfile.py"}))
+
+    await wait_for(lambda: run_status(api).get("phase") == "Error")
+
+    assert "absent" in run_status(api)["message"]
+    assert api.jobs() == []
+
+
+async def test_workers_get_a_job_and_the_master_a_service(api, operator, cluster):
+    await api.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "locustfile", "namespace": NAMESPACE},
+            "data": {"locustfile.py": "from locust import HttpUser"},
+        }
+    )
+    await api.apply(loadtest(workers=2, locustfile={"configMapName": "locustfile", "key": "locustfile.py"}))
+
+    await wait_for(lambda: run_status(api).get("phase") == "Passed")
+
+    assert api.emulator.read("v1/services", NAMESPACE, "smoke-master") is not None
+    worker = api.emulator.read("batch/v1/jobs", NAMESPACE, "smoke-worker")
+    assert worker["spec"]["parallelism"] == 2
+    volumes = worker["spec"]["template"]["spec"]["volumes"]
+    assert {"name": "locustfile", "configMap": {"name": "locustfile"}} in volumes
