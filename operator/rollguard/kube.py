@@ -15,6 +15,8 @@ from typing import Any, Protocol
 
 import aiohttp
 
+from rollguard import __version__
+
 _PLURALS = {
     "ApiRelease": "apireleases",
     "LoadTest": "loadtests",
@@ -101,7 +103,7 @@ class KubeClient:
         if self._info is None:
             raise RuntimeError("KubeClient used before kopf logged in")
         if self._session is None or self._session.closed:
-            headers: dict[str, str] = {}
+            headers = {"User-Agent": f"rollguard/{__version__}"}
             auth = None
             if self._info.token:
                 headers["Authorization"] = f"{self._info.scheme or 'Bearer'} {self._info.token}"

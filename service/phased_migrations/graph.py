@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import connections
 from django.db.migrations import operations as ops
 from django.db.migrations.executor import MigrationExecutor
+from django.db.migrations.loader import MigrationLoader
 
 from phased_migrations.classify import UnclassifiableMigration, classify
 from phased_migrations.markers import Phase
@@ -32,12 +33,15 @@ class Graph:
         return self.executor.loader.graph.nodes[key]
 
 
-def _old_fields(executor: MigrationExecutor, migration: Any) -> dict[tuple[str, str], Any]:
-    """Fields touched by AlterField, as they were before `migration`; only computed when needed."""
+def fields_before(loader: MigrationLoader, migration: Any) -> dict[tuple[str, str], Any]:
+    """Fields touched by AlterField, as they were before `migration`; only computed when needed.
+
+    `classify` judges an AlterField by comparing the field before and after it.
+    """
     altered = [op for op in migration.operations if isinstance(op, ops.AlterField)]
     if not altered:
         return {}
-    state = executor.loader.project_state((migration.app_label, migration.name), at_end=False)
+    state = loader.project_state((migration.app_label, migration.name), at_end=False)
     found = {}
     for op in altered:
         model = state.models.get((migration.app_label, op.model_name_lower))
@@ -66,7 +70,7 @@ def load(database: str = "default") -> Graph:
         try:
             found = classify(
                 migration,
-                _old_fields(executor, migration) if key not in applied else {},
+                fields_before(executor.loader, migration) if key not in applied else {},
                 app_is_new=migration.app_label not in apps_with_history,
                 override=overrides.get(f"{migration.app_label}.{migration.name}"),
             )

@@ -37,6 +37,7 @@ DESTRUCTIVE_RULES = frozenset(
         "ban-drop-constraint",
         "ban-drop-index",
         "ban-drop-default",
+        "ban-drop-function",
         "renaming-column",
         "renaming-table",
     }
@@ -120,7 +121,9 @@ def statement_at(sql: str, line: int, column: int) -> str:
 
 
 _CREATED_TABLE = re.compile(r'CREATE TABLE (?:IF NOT EXISTS )?"([^"]+)"', re.IGNORECASE)
-_TOUCHED_TABLE = re.compile(r'\b(?:ALTER TABLE|ON|INTO|UPDATE|FROM)\s+(?:ONLY\s+)?"([^"]+)"', re.IGNORECASE)
+_TOUCHED_TABLE = re.compile(
+    r'\b(?:ALTER TABLE|DROP TABLE|ON|INTO|UPDATE|FROM)\s+(?:ONLY\s+|IF EXISTS\s+)?"([^"]+)"', re.IGNORECASE
+)
 
 
 def created_tables(sql: str) -> set[str]:

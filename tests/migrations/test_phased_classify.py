@@ -253,3 +253,20 @@ def test_judge_levels_by_phase_and_table_age(phase, new_tables, levels):
     assert [v.level for v in violations] == levels
     assert violations[0].as_json()["migration"] == "shop.0002_x"
     assert violations[0].message.startswith("blocks writes use concurrently")
+
+
+@pytest.mark.parametrize(
+    ("statement", "new_tables", "level"),
+    [
+        ('DROP TABLE "knox_authtoken" CASCADE;', frozenset({"knox_authtoken"}), "warning"),
+        ('DROP TABLE IF EXISTS "knox_authtoken";', frozenset({"knox_authtoken"}), "warning"),
+        ('DROP TABLE "shop_order" CASCADE;', frozenset({"knox_authtoken"}), "error"),
+    ],
+)
+def test_dropping_a_table_an_unapplied_migration_created_blocks_nobody(statement, new_tables, level):
+    sql = f"BEGIN;\n{statement}\nCOMMIT;\n"
+    finding = {"rule_name": "ban-drop-table", "message": "drops data", "line": 1, "column": 0}
+
+    (violation,) = judge(Entry("knox", "0002_x", Phase.EXPAND, "r"), sql, [finding], new_tables)
+
+    assert violation.level == level

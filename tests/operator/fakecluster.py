@@ -67,6 +67,8 @@ class Script:
     ready_after: float = 0.2
     job_seconds: float = 0.2
     crash_every: float = 0.15
+    # The restart count at which a crash loop decides the release's health (maxRestarts + 1).
+    decisive_restarts: int = 3
     # How many /health/ready requests answer 503 before the Service is judged by its pods.
     health_failures: int = 0
 
@@ -285,7 +287,9 @@ class FakeCluster:
         }
         if _comparable(old) != _comparable(status):
             release = pod["metadata"]["labels"].get(RELEASE_LABEL, "")
-            if (behaviour == "crashloop" and restarts > 0) or (behaviour == "ready" and ready):
+            if (behaviour == "crashloop" and restarts >= self.script.decisive_restarts) or (
+                behaviour == "ready" and ready
+            ):
                 self.decisive_at.setdefault(
                     f"{release}/{pod['metadata']['labels'].get(REVISION_LABEL)}", time.monotonic()
                 )

@@ -151,6 +151,7 @@ async def test_a_dropped_watch_ends_and_an_expired_version_is_gone(server):
     assert emulator.drop_watches() == 1
     assert await asyncio.wait_for(task, 2) == []
 
+    await patch(client, f"{RELEASES}/a", {"spec": {"replicas": 2}})
     emulator.forget_events()
     (gone,) = await watch(client, resourceVersion=first["metadata"]["resourceVersion"])
     assert gone["type"] == "ERROR"

@@ -68,6 +68,10 @@ class RollguardEmulator(kmock.KubernetesEmulator):
         factory=collections.Counter, init=False
     )
 
+    # Who did what, as RBAC sees it: (user agent, verb, API group, resource[/subresource]).
+    audit: collections.Counter[tuple[str, str, str, str]] = attrs.field(
+        factory=collections.Counter, init=False
+    )
     _builtin_payloads: int = attrs.field(default=0, init=False)
     _direct: dict[enums.action, rendering.Response] = attrs.field(factory=dict, init=False)
 
@@ -159,6 +163,10 @@ class RollguardEmulator(kmock.KubernetesEmulator):
         if request.resource is None or request.action is None or not request.resource.plural:
             return await super(kmock.KubernetesEmulator, self)._handle(request)
         action = request.action.value
+        verb = {"FETCH": "get", "UPDATE": "patch"}.get(action, action.lower())
+        resource = request.resource.plural + (f"/{request.subresource}" if request.subresource else "")
+        agent = request.headers.get("User-Agent", "").split("/")[0]
+        self.audit[(agent, verb, request.resource.group or "", resource)] += 1
         for fault in self._faults:
             if fault.matches(action, request.resource.plural, request.subresource):
                 fault.hits += 1

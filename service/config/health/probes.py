@@ -7,26 +7,12 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, connections, transaction
-from django.db.migrations import operations
 from django.db.migrations.loader import MigrationLoader
 
 from config.health.checks import CodeMigration, Node
 from phased_migrations.classify import UnclassifiableMigration, classify
+from phased_migrations.graph import fields_before
 from phased_migrations.markers import Phase
-
-
-def _fields_before(loader: MigrationLoader, migration: Any) -> dict[tuple[str, str], Any]:
-    """The fields an AlterField changes, as they were before `migration`, so classify can judge it."""
-    altered = [op for op in migration.operations if isinstance(op, operations.AlterField)]
-    if not altered:
-        return {}
-    state = loader.project_state((migration.app_label, migration.name), at_end=False)
-    found = {}
-    for op in altered:
-        model = state.models.get((migration.app_label, op.model_name_lower))
-        if model and op.name in model.fields:
-            found[(op.model_name_lower, op.name_lower)] = model.fields[op.name]
-    return found
 
 
 def is_expand(loader: MigrationLoader, migration: Any, overrides: dict[str, str]) -> bool:
@@ -35,7 +21,7 @@ def is_expand(loader: MigrationLoader, migration: Any, overrides: dict[str, str]
     try:
         found = classify(
             migration,
-            _fields_before(loader, migration),
+            fields_before(loader, migration),
             override=Phase(override) if override else None,
         )
     except UnclassifiableMigration:
