@@ -191,8 +191,14 @@ class FakeCluster:
 
     async def step(self) -> None:
         pods = await self._list("v1", "pods")
+        by_release: dict[str, list[dict[str, Any]]] = collections.defaultdict(list)
+        for pod in pods:
+            labels = pod["metadata"].get("labels") or {}
+            if RELEASE_LABEL in labels and ROLE_LABEL not in labels:
+                by_release[labels[RELEASE_LABEL]].append(pod)
         for deployment in await self._list("apps/v1", "deployments"):
-            await self._reconcile_deployment(deployment, pods)
+            release = deployment["spec"]["template"]["metadata"]["labels"][RELEASE_LABEL]
+            await self._reconcile_deployment(deployment, by_release[release])
         for job in await self._list("batch/v1", "jobs"):
             await self._reconcile_job(job, pods)
 
@@ -203,18 +209,14 @@ class FakeCluster:
         return self.script.pods.get(image, "ready")
 
     async def _reconcile_deployment(self, deployment: dict[str, Any], all_pods: list[dict[str, Any]]) -> None:
+        """`all_pods`: the pods of this Deployment's release, migration pods excluded."""
         name = deployment["metadata"]["name"]
         spec = deployment["spec"]
         template = spec["template"]
         labels = template["metadata"]["labels"]
         revision = labels[REVISION_LABEL]
         replicas = spec.get("replicas", 1)
-        mine = [
-            pod
-            for pod in all_pods
-            if (pod["metadata"].get("labels") or {}).get(RELEASE_LABEL) == labels[RELEASE_LABEL]
-            and ROLE_LABEL not in (pod["metadata"].get("labels") or {})
-        ]
+        mine = all_pods
         current = [pod for pod in mine if pod["metadata"]["labels"].get(REVISION_LABEL) == revision]
         older = [pod for pod in mine if pod["metadata"]["labels"].get(REVISION_LABEL) != revision]
         for index in range(len(current), replicas):
@@ -286,14 +288,14 @@ class FakeCluster:
             ],
         }
         if _comparable(old) != _comparable(status):
-            release = pod["metadata"]["labels"].get(RELEASE_LABEL, "")
-            if (behaviour == "crashloop" and restarts >= self.script.decisive_restarts) or (
-                behaviour == "ready" and ready
-            ):
-                self.decisive_at.setdefault(
-                    f"{release}/{pod['metadata']['labels'].get(REVISION_LABEL)}", time.monotonic()
-                )
             await self._patch("v1", "pods", name, {"status": status}, status=True)
+            decisive = (behaviour == "crashloop" and restarts >= self.script.decisive_restarts) or (
+                behaviour == "ready" and ready
+            )
+            if decisive:
+                labels = pod["metadata"]["labels"]
+                key = f"{labels.get(RELEASE_LABEL, '')}/{labels.get(REVISION_LABEL)}"
+                self.decisive_at.setdefault(key, time.monotonic())
 
     # -- Jobs ------------------------------------------------------------------
 

@@ -131,7 +131,8 @@ class Sandbox:
         self.checkout = Checkout.find()
         self.clock = Clock()
         self.say = say or make_say(self.clock)
-        self.results_dir = options.results
+        # Absolute: PostgreSQL and the containers resolve paths from their own working folders.
+        self.results_dir = options.results.resolve()
         self.state = self.results_dir / "run"
         self.env = {
             "PATH": self.checkout.path_env(),

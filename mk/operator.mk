@@ -1,0 +1,14 @@
+# The release operator: its benchmark and the checks that keep its copies in sync.
+.PHONY: bench-operator operator-check
+
+bench-operator: $(VENV)/.synced ## rollback reaction p50/p95 over 20 runs and operator RSS with 200 ApiReleases (emulator)
+	RESULTS=$(RESULTS) $(BIN)/python tests/operator/bench_operator.py
+
+operator-check: $(VENV)/.synced ## layering contracts, and the chart's CRD copies identical to manifests/crds
+	cd operator && ../$(BIN)/lint-imports --config ../.importlinter
+	@for crd in manifests/crds/*.yaml; do \
+		copy=charts/rollguard/crds/$$(basename $$crd); \
+		if [ -e "$$copy" ] && ! cmp -s "$$crd" "$$copy"; then \
+			echo "$$copy differs from $$crd: run make sync-crds"; exit 1; \
+		fi; \
+	done
