@@ -190,8 +190,9 @@ class OperatorRunner:
         if self._task is not None:
             assert self._stop is not None
             self._stop.set()
+            # kopf's graceful exit waits for idle watch streams; a second is enough for the handlers.
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await asyncio.wait_for(self._task, 10)
+                await asyncio.wait_for(self._task, 1.5)
             self._task = None
 
 

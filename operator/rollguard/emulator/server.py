@@ -72,6 +72,10 @@ class RollguardEmulator(kmock.KubernetesEmulator):
     audit: collections.Counter[tuple[str, str, str, str]] = attrs.field(
         factory=collections.Counter, init=False
     )
+    # The keys of each resource's objects, so that a list or watch does not scan every object.
+    _index: collections.defaultdict[kmock.resource, dict[Key, None]] = attrs.field(
+        factory=lambda: collections.defaultdict(dict), init=False
+    )
     _builtin_payloads: int = attrs.field(default=0, init=False)
     _direct: dict[enums.action, rendering.Response] = attrs.field(factory=dict, init=False)
 
@@ -223,6 +227,7 @@ class RollguardEmulator(kmock.KubernetesEmulator):
             self.objects[key].create(body)
         else:
             self.objects[key] = body
+        self._index[request.resource][key] = None
         # Name the object in the request so that kmock's create response finds it.
         object.__setattr__(request, "name", key[2])
         object.__setattr__(request, "namespace", namespace)
@@ -355,14 +360,24 @@ class RollguardEmulator(kmock.KubernetesEmulator):
         return lambda obj: by_label(obj) and by_field(obj)
 
     def _current(self, request: rendering.Request, matches: Predicate) -> list[dict[str, Any]]:
-        return [
-            obj.raw
-            for (res, ns, _), obj in self.objects.items()
-            if res == request.resource
-            and not obj.deleted
-            and (request.namespace is None or ns == request.namespace)
-            and matches(obj.raw)
-        ]
+        assert request.resource is not None
+        self._index_preloaded(request.resource)
+        found = []
+        for key in self._index[request.resource]:
+            obj = self.objects[key]
+            if (
+                not obj.deleted
+                and (request.namespace is None or key[1] == request.namespace)
+                and matches(obj.raw)
+            ):
+                found.append(obj.raw)
+        return found
+
+    def _index_preloaded(self, resource: kmock.resource) -> None:
+        """Index objects put into `objects` directly (as tests and the sandbox seed them)."""
+        if len(self.objects) != sum(len(keys) for keys in self._index.values()):
+            for key in self.objects:
+                self._index[key[0]][key] = None
 
     async def _serve_list(self, request: rendering.Request) -> rendering.Payload:
         if request.resource not in self._get_resources():
