@@ -1,4 +1,4 @@
-"""The `rollguard` command line: `run` the operator, `verify` a Service's recovery."""
+"""The `rollguard` command line: `run` the operator, `verify` a Service's recovery, `wait` for a release."""
 
 from __future__ import annotations
 
@@ -19,20 +19,26 @@ def _run(args: argparse.Namespace) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    namespace = args.namespace or os.environ.get("ROLLGUARD_NAMESPACE")
+    namespaces = served_namespaces(args.namespace, os.environ.get("ROLLGUARD_NAMESPACE"))
     clusterwide = args.all_namespaces or (
-        not namespace and os.environ.get("ROLLGUARD_ALL_NAMESPACES") == "true"
+        not namespaces and os.environ.get("ROLLGUARD_ALL_NAMESPACES") == "true"
     )
-    if not clusterwide and not namespace:
+    if not clusterwide and not namespaces:
         print("rollguard run: give --namespace (or ROLLGUARD_NAMESPACE) or --all-namespaces", file=sys.stderr)
         return 2
     kopf.run(
         standalone=True,
         clusterwide=clusterwide,
-        namespaces=[namespace] if namespace and not clusterwide else [],
+        namespaces=[] if clusterwide else namespaces,
         liveness_endpoint=args.liveness or None,
     )
     return 0
+
+
+def served_namespaces(flags: Sequence[str] | None, environ_value: str | None) -> list[str]:
+    """The namespaces to serve: every `--namespace`, else the comma-separated ROLLGUARD_NAMESPACE."""
+    given = list(flags) if flags else (environ_value or "").split(",")
+    return list(dict.fromkeys(name.strip() for name in given if name.strip()))
 
 
 def _verify(args: argparse.Namespace) -> int:
@@ -44,6 +50,24 @@ def _verify(args: argparse.Namespace) -> int:
     verdict = "recovered" if result.ok else "not recovered"
     print(f"{verdict} after {attempts} attempt(s): {result.message}")
     return 0 if result.ok else 1
+
+
+def _wait(args: argparse.Namespace) -> int:
+    from rollguard import wait
+
+    outcome = asyncio.run(wait.run(args.release, args.namespace, args.timeout))
+    print(outcome.line)
+    return outcome.code
+
+
+def _release_reference(value: str) -> str:
+    from rollguard.wait import parse_reference
+
+    try:
+        parse_reference(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+    return value
 
 
 def _sandbox(args: argparse.Namespace) -> int:
@@ -60,7 +84,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="run the release operator (what `python -m rollguard` does)")
     scope = run.add_mutually_exclusive_group()
-    scope.add_argument("--namespace", "-n", help="the one namespace to serve (default: $ROLLGUARD_NAMESPACE)")
+    scope.add_argument(
+        "--namespace",
+        "-n",
+        action="append",
+        help="a namespace to serve; repeat for several (default: $ROLLGUARD_NAMESPACE, comma-separated)",
+    )
     scope.add_argument("--all-namespaces", "-A", action="store_true", help="serve every namespace")
     run.add_argument(
         "--liveness",
@@ -82,6 +111,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--interval", type=float, default=2.0, help="seconds between attempts (default: %(default)s)"
     )
     verify.set_defaults(handler=_verify)
+
+    wait = commands.add_parser(
+        "wait", help="wait until an ApiRelease is Ready; fail when it stalls (the chart's Helm hook)"
+    )
+    wait.add_argument("release", type=_release_reference, metavar="apirelease/NAME")
+    wait.add_argument(
+        "--namespace", "-n", help="the release's namespace (default: the pod's or the kubeconfig context's)"
+    )
+    wait.add_argument(
+        "--timeout", type=float, default=600.0, help="seconds before giving up (default: %(default)s)"
+    )
+    wait.set_defaults(handler=_wait)
 
     from rollguard.sandbox.cli import add_arguments as add_sandbox_arguments
 

@@ -8,9 +8,10 @@ kubeconfig pointing at a real cluster or at the local emulator over HTTP.
 from __future__ import annotations
 
 import base64
+import json
 import ssl
 import tempfile
-from collections.abc import Mapping
+from collections.abc import AsyncGenerator, Mapping
 from typing import Any, Protocol
 
 import aiohttp
@@ -30,20 +31,43 @@ _PLURALS = {
 
 
 class ConnectionInfo(Protocol):
-    """The parts of `kopf.ConnectionInfo` the adapter uses."""
+    """The parts of `kopf.ConnectionInfo` the adapter reads."""
 
-    server: str
-    ca_path: Any
-    ca_data: Any
-    insecure: bool | None
-    scheme: str | None
-    token: str | None
-    username: str | None
-    password: str | None
-    certificate_path: Any
-    certificate_data: Any
-    private_key_path: Any
-    private_key_data: Any
+    @property
+    def server(self) -> str: ...
+
+    @property
+    def ca_path(self) -> Any: ...
+
+    @property
+    def ca_data(self) -> Any: ...
+
+    @property
+    def insecure(self) -> bool | None: ...
+
+    @property
+    def scheme(self) -> str | None: ...
+
+    @property
+    def token(self) -> str | None: ...
+
+    @property
+    def username(self) -> str | None: ...
+
+    @property
+    def password(self) -> str | None: ...
+
+    @property
+    def certificate_path(self) -> Any: ...
+
+    @property
+    def certificate_data(self) -> Any: ...
+
+    @property
+    def private_key_path(self) -> Any: ...
+
+    @property
+    def private_key_data(self) -> Any: ...
 
 
 class ApiError(Exception):
@@ -90,7 +114,9 @@ def _ssl_context(info: ConnectionInfo) -> ssl.SSLContext | bool:
 class KubeClient:
     """A small async client; configure it with the connection kopf logged in with."""
 
-    def __init__(self, request_timeout: float = 30.0) -> None:
+    def __init__(self, request_timeout: float = 30.0, agent: str = "rollguard") -> None:
+        # The agent names the caller in the API server's audit log: the operator, or its `wait` hook.
+        self._agent = f"{agent}/{__version__}"
         self._info: ConnectionInfo | None = None
         self._session: aiohttp.ClientSession | None = None
         self._timeout = aiohttp.ClientTimeout(total=request_timeout)
@@ -103,7 +129,7 @@ class KubeClient:
         if self._info is None:
             raise RuntimeError("KubeClient used before kopf logged in")
         if self._session is None or self._session.closed:
-            headers = {"User-Agent": f"rollguard/{__version__}"}
+            headers = {"User-Agent": self._agent}
             auth = None
             if self._info.token:
                 headers["Authorization"] = f"{self._info.scheme or 'Bearer'} {self._info.token}"
@@ -195,3 +221,40 @@ class KubeClient:
         except ApiError as exc:
             if exc.status != 404:
                 raise
+
+    async def watch(
+        self,
+        api_version: str,
+        kind: str,
+        namespace: str | None,
+        *,
+        name: str | None = None,
+        resource_version: str | None = None,
+        timeout_seconds: float = 60.0,
+    ) -> AsyncGenerator[dict[str, Any], None]:
+        """The watch events (`{"type", "object"}`) of a kind, or of one object by `name`, until the
+        server closes the stream. A name becomes a field selector, which is what lets RBAC
+        `resourceNames` authorize the watch."""
+        params = {"watch": "true", "timeoutSeconds": str(max(1, int(timeout_seconds)))}
+        if name:
+            params["fieldSelector"] = f"metadata.name={name}"
+        if resource_version:
+            params["resourceVersion"] = resource_version
+        path = _path(api_version, plural_of(kind), namespace).lstrip("/")
+        # The server ends the stream after timeoutSeconds; the client allows a little longer.
+        timeout = aiohttp.ClientTimeout(total=None, sock_read=timeout_seconds + 10)
+        try:
+            async with self._open().get(path, params=params, timeout=timeout) as response:
+                if response.status >= 400:
+                    text = await response.text()
+                    transient = response.status in (409, 410, 429) or response.status >= 500
+                    raise (TransientApiError if transient else ApiError)(response.status, text[:500])
+                buffer = b""
+                async for chunk in response.content.iter_any():
+                    buffer += chunk
+                    *lines, buffer = buffer.split(b"\n")
+                    for line in lines:
+                        if line.strip():
+                            yield dict(json.loads(line))
+        except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, TimeoutError) as exc:
+            raise TransientApiError(0, f"watch {path}: {exc!r}") from exc

@@ -93,6 +93,33 @@ def test_migration_pods_are_covered_by_the_migration_policy(rendered, builders, 
     assert {name for name, pod in labels.items() if label_selector_matches(policy, pod)} == migration_pods
 
 
+def locust_pod_labels(builders, release):
+    """The labels of the master and worker pods of a release's verification LoadTest."""
+    loadtest = builders.build_verification_loadtest(release)
+    loadtest["spec"]["workers"] = 1
+    return [
+        build(loadtest)["spec"]["template"]["metadata"]["labels"]
+        for build in (builders.build_master_job, builders.build_worker_job)
+    ]
+
+
+@pytest.mark.parametrize("profile_id", ["claims-api-defaults", "claims-api-ingress-hpa"])
+def test_the_load_test_policy_selects_only_this_releases_locust_pods(rendered, builders, profile_id):
+    docs = rendered[profile_id]
+    release = one(docs, "ApiRelease")
+    other = {**release, "metadata": {**release["metadata"], "name": "another-api"}}
+    selector = one(docs, "NetworkPolicy", "-loadtest")["spec"]["podSelector"]
+    peers = one(docs, "NetworkPolicy", release["metadata"]["name"])["spec"]["ingress"][0]["from"]
+    same_namespace = [peer["podSelector"] for peer in peers if set(peer) == {"podSelector"}]
+
+    for labels in locust_pod_labels(builders, release):
+        assert label_selector_matches(selector, labels)
+        assert any(label_selector_matches(peer, labels) for peer in same_namespace)
+    for labels in locust_pod_labels(builders, other):
+        assert not label_selector_matches(selector, labels)
+        assert not any(label_selector_matches(peer, labels) for peer in same_namespace)
+
+
 @pytest.mark.parametrize(
     ("profile_id", "target"),
     [("claims-api-ingress-hpa", "operator"), ("claims-api-plain-autoscaled", "rendered")],
@@ -106,6 +133,8 @@ def test_the_autoscaler_targets_the_deployment_that_runs_the_api(rendered, build
     else:
         deployment = builders.build_deployment(one(docs, "ApiRelease"))
         assert one(docs, "ApiRelease")["spec"]["replicas"] == hpa["spec"]["minReplicas"]
+        # The operator leaves the size of an existing Deployment to the HPA.
+        assert one(docs, "ApiRelease")["spec"]["autoscaling"] is True
 
     assert hpa["spec"]["scaleTargetRef"] == {
         "apiVersion": "apps/v1",
@@ -116,6 +145,7 @@ def test_the_autoscaler_targets_the_deployment_that_runs_the_api(rendered, build
 
 def test_the_api_release_carries_the_verification_profile(rendered):
     release = one(rendered["claims-api-defaults"], "ApiRelease")["spec"]
+    assert "autoscaling" not in release
     container = release["template"]["spec"]["containers"][0]
 
     assert release["containerName"] == container["name"] == "api"
@@ -190,11 +220,30 @@ def test_the_wait_job_may_only_get_and_watch_its_own_api_release(rendered):
         "wait",
         "apirelease/billing-claims-api",
     ]
+    # `rollguard wait` reads the release and watches it by name (tests/operator/test_wait.py
+    # records its requests against the emulator): exactly these two verbs.
     assert job["metadata"]["annotations"]["helm.sh/hook"] == "post-install,post-upgrade"
     for rbac in (role, one(docs, "RoleBinding", "-wait"), one(docs, "ServiceAccount", "-wait")):
         assert int(rbac["metadata"]["annotations"]["helm.sh/hook-weight"]) < int(
             job["metadata"]["annotations"]["helm.sh/hook-weight"]
         )
+
+
+def test_the_wait_job_runs_a_command_the_real_cli_accepts(rendered):
+    cli = pytest.importorskip("rollguard.cli", reason="the operator's CLI is not importable yet")
+    container = one(rendered["claims-api-defaults"], "Job", "-wait")["spec"]["template"]["spec"][
+        "containers"
+    ][0]
+    program, *argv = container["command"]
+
+    args = cli.build_parser().parse_args(argv)
+
+    assert program == "rollguard"
+    assert args.command == "wait"
+    assert args.release == "apirelease/billing-claims-api"
+    assert args.namespace == "billing"
+    assert args.timeout == 600
+    assert "args" not in container
 
 
 def operator_rules(docs):
@@ -291,7 +340,4 @@ def test_the_operator_command_line_parses_with_the_real_cli(rendered, profile_id
     assert args.command == "run"
     assert args.all_namespaces is all_namespaces
     assert args.liveness == "http://0.0.0.0:8080/healthz"
-    if len(namespaces) > 1 and isinstance(args.namespace, str):
-        pytest.xfail("`rollguard run --namespace` keeps only the last namespace; it needs action='append'")
-    watched = [args.namespace] if isinstance(args.namespace, str) else list(args.namespace or [])
-    assert watched == namespaces
+    assert cli.served_namespaces(args.namespace, None) == namespaces

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import kmock
 import pytest
-import yaml
 from fakecluster import FakeCluster, Script, ServiceStub
-from operator_harness import CRD_DIR, NAMESPACE, Api, OperatorProcess, OperatorRunner
+from operator_harness import CRD_DIR, NAMESPACE, Api, OperatorProcess, OperatorRunner, write_kubeconfig
 
 from rollguard.emulator import RollguardEmulator, load_crds
 
@@ -25,21 +24,6 @@ async def api() -> AsyncIterator[Api]:
     }
     async with emulator, kmock.Server(emulator) as server:
         yield Api(emulator, server)
-
-
-def write_kubeconfig(api: Api, path: Path) -> Path:
-    """A kubeconfig that points kopf's login at the emulator over plain HTTP."""
-    context = {"cluster": "emulator", "user": "tester", "namespace": NAMESPACE}
-    kubeconfig = {
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [{"name": "emulator", "cluster": {"server": api.url}}],
-        "users": [{"name": "tester", "user": {"token": "not-a-secret"}}],
-        "contexts": [{"name": "emulator", "context": context}],
-        "current-context": "emulator",
-    }
-    path.write_text(yaml.safe_dump(kubeconfig))
-    return path
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ os.environ["ROLLGUARD_METRICS_PORT"] = "0"
 
 import aiohttp
 import kmock
+import yaml
 
 from rollguard.emulator import RollguardEmulator
 
@@ -163,6 +164,21 @@ class Api:
             for event in self.emulator.read_all("v1/events", NAMESPACE)
             if event.get("involvedObject", {}).get("name") == name
         ]
+
+
+def write_kubeconfig(api: Api, path: Path) -> Path:
+    """A kubeconfig that points kopf's login at the emulator over plain HTTP."""
+    context = {"cluster": "emulator", "user": "tester", "namespace": NAMESPACE}
+    kubeconfig = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "emulator", "cluster": {"server": api.url}}],
+        "users": [{"name": "tester", "user": {"token": "not-a-secret"}}],
+        "contexts": [{"name": "emulator", "context": context}],
+        "current-context": "emulator",
+    }
+    path.write_text(yaml.safe_dump(kubeconfig))
+    return path
 
 
 class OperatorRunner:

@@ -220,3 +220,22 @@ def test_workers_find_the_master_through_a_headless_service(loadtest):
     assert worker["spec"]["parallelism"] == 3
     assert service["spec"]["clusterIP"] == "None"
     assert service["spec"]["selector"]["rollguard.dev/role"] == "master"
+
+
+@pytest.mark.parametrize("build", [build_master_job, build_worker_job])
+def test_locust_pods_of_a_verification_carry_their_release_label(loadtest, build):
+    loadtest["spec"]["workers"] = 2
+
+    labels = build(loadtest)["spec"]["template"]["metadata"]["labels"]
+
+    assert labels["rollguard.dev/release"] == "claims-api"
+    assert labels["app.kubernetes.io/name"] == "locust"
+
+
+def test_locust_pods_of_a_standalone_load_test_name_no_release(loadtest):
+    loadtest["metadata"]["ownerReferences"] = []
+    loadtest["metadata"]["labels"] = {"rollguard.dev/release": "copied-by-hand"}
+
+    labels = build_master_job(loadtest)["spec"]["template"]["metadata"]["labels"]
+
+    assert "rollguard.dev/release" not in labels

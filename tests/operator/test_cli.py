@@ -1,4 +1,4 @@
-"""`rollguard verify` against a live local HTTP server that recovers after some failures."""
+"""The command line: `verify` against a live local HTTP server, and the namespaces `run` serves."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-pytestmark = pytest.mark.integration
+from rollguard import cli
 
 
 class Flaky(http.server.BaseHTTPRequestHandler):
@@ -46,6 +46,7 @@ def verify(url: str, *extra: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize(
     ("failures", "retries", "code"), [(0, 0, 0), (2, 5, 0), (5, 5, 0), (6, 5, 1), (1, 0, 1)]
 )
@@ -61,6 +62,7 @@ def test_verify_retries_until_the_service_recovers_or_gives_up(server, failures,
     assert handler.seen == min(failures + 1, retries + 1)
 
 
+@pytest.mark.integration
 def test_verify_reports_an_unreachable_service():
     result = verify("http://127.0.0.1:9/health/ready", "--retries", "1", "--timeout", "1")
 
@@ -68,6 +70,7 @@ def test_verify_reports_an_unreachable_service():
     assert "not recovered after 2 attempt(s)" in result.stdout
 
 
+@pytest.mark.integration
 def test_run_refuses_to_start_without_a_scope(monkeypatch):
     monkeypatch.delenv("ROLLGUARD_NAMESPACE", raising=False)
     result = subprocess.run(
@@ -80,3 +83,31 @@ def test_run_refuses_to_start_without_a_scope(monkeypatch):
 
     assert result.returncode == 2
     assert "--all-namespaces" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("flags", "environ_value", "served"),
+    [
+        (["billing"], None, ["billing"]),
+        (["billing", "billing-staging"], "ignored", ["billing", "billing-staging"]),
+        (["billing", "billing"], None, ["billing"]),
+        (None, "billing, billing-staging", ["billing", "billing-staging"]),
+        (None, "", []),
+        (None, None, []),
+    ],
+)
+def test_every_namespace_given_is_served(flags, environ_value, served):
+    assert cli.served_namespaces(flags, environ_value) == served
+
+
+def test_run_hands_every_namespace_to_kopf(monkeypatch):
+    import kopf
+
+    seen = {}
+    monkeypatch.setattr(kopf, "run", lambda **kwargs: seen.update(kwargs))
+
+    code = cli.main(["run", "--namespace", "billing", "-n", "billing-staging", "--liveness", ""])
+
+    assert code == 0
+    assert seen["namespaces"] == ["billing", "billing-staging"]
+    assert seen["clusterwide"] is False

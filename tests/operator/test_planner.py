@@ -210,6 +210,56 @@ def test_the_rollout_patches_the_deployment_to_the_new_revision():
     assert ops["/spec/strategy"]["rollingUpdate"]["maxUnavailable"] == 0
 
 
+def scaled(deployment_body: dict, replicas: int) -> dict:
+    """The Deployment after an autoscaler set its size and its controller caught up."""
+    result = copy.deepcopy(deployment_body)
+    result["spec"]["replicas"] = replicas
+    result["status"].update(
+        replicas=replicas, updatedReplicas=replicas, readyReplicas=replicas, availableReplicas=replicas
+    )
+    return result
+
+
+@pytest.mark.parametrize(("autoscaling", "patched"), [(False, True), (True, False)])
+def test_an_autoscaled_size_is_left_to_the_autoscaler(autoscaling, patched):
+    plan = plan_release(
+        snap(
+            release(in_phase("RollingOut", ["lint", "expand"]), autoscaling=autoscaling),
+            deployment=scaled(deployment(R1), 5),
+        )
+    )
+
+    (action,) = plan.actions
+    assert ("/spec/replicas" in {op["path"] for op in action.body}) is patched
+    assert {op["path"] for op in action.body} >= {"/spec/template", "/spec/strategy"}
+
+
+@pytest.mark.parametrize(("autoscaling", "writes"), [(False, 1), (True, 0)])
+def test_an_autoscaled_deployment_of_the_current_revision_is_not_resized(autoscaling, writes):
+    plan = plan_release(
+        snap(
+            release(in_phase("RollingOut", ["lint", "expand"]), autoscaling=autoscaling),
+            deployment=scaled(deployment(R2), 5),
+            pods=[pod(R2)] * 5,
+        )
+    )
+
+    assert len([a for a in plan.actions if a.verb == "patch"]) == writes
+
+
+@pytest.mark.parametrize(("ready", "phase"), [(5, "Contracting"), (4, "RollingOut")])
+def test_an_autoscaled_rollout_is_judged_by_the_deployments_own_size(ready, phase):
+    plan = plan_release(
+        snap(
+            release(in_phase("RollingOut", ["lint", "expand"]), autoscaling=True),
+            deployment=scaled(deployment(R2), 5),
+            pods=[pod(R2)] * ready + [pod(R2, ready=False)] * (5 - ready),
+        )
+    )
+
+    assert plan.status.get("phase", "RollingOut") == phase
+
+
 def test_a_healthy_rollout_moves_on_to_the_contract_without_a_load_test():
     plan = plan_release(
         snap(

@@ -228,3 +228,16 @@ async def test_deleting_the_release_garbage_collects_what_it_owns(api, operator,
 
     assert api.deployment() is None
     assert api.jobs() == []
+
+
+async def test_an_autoscaled_release_keeps_the_size_the_autoscaler_chose(api, operator, cluster):
+    await first_release(api, autoscaling=True)
+    # What the HorizontalPodAutoscaler does through the scale subresource.
+    await api.patch("/apis/apps/v1/namespaces/claims/deployments/claims-api", {"spec": {"replicas": 3}})
+
+    await api.apply(release_manifest(image=V2, autoscaling=True))
+    await wait_for(lambda: api.phase() == "Succeeded" and api.status()["currentImage"] == V2)
+
+    assert api.image() == V2
+    assert api.deployment()["spec"]["replicas"] == 3
+    assert api.deployment()["status"]["availableReplicas"] == 3

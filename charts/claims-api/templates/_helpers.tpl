@@ -85,6 +85,15 @@ app.kubernetes.io/component: api
 {{- end }}
 
 {{/*
+Selects this release's load-test pods: the Locust pods the operator starts
+carry the label of the ApiRelease that owns their LoadTest, so another
+release's load test in the same namespace is not let in.
+*/}}
+{{- define "claims-api.loadTestPodSelector" -}}
+{{- toYaml (merge (dict "rollguard.dev/release" (include "claims-api.fullname" .)) .Values.networkPolicy.loadTestPodSelector) }}
+{{- end }}
+
+{{/*
 Labels of the chart's other pods (migration hooks, the wait Job, the test).
 Their name label differs from the API's so that no API selector ever picks
 them up. Call with (list $ "component").

@@ -10,6 +10,7 @@ from rollguard.builders.common import child_metadata, release_labels
 from rollguard.builders.spec import (
     JOB_TTL_SECONDS,
     LOADTEST_LABEL,
+    RELEASE_LABEL,
     REVISION_LABEL,
     ROLE_LABEL,
     loadtest_spec,
@@ -71,14 +72,25 @@ def worker_name(loadtest_name: str) -> str:
     return f"{loadtest_name}-worker"
 
 
+def owning_release(loadtest: Mapping[str, Any]) -> str | None:
+    """The name of the ApiRelease that controls this LoadTest, or None for a standalone one."""
+    for ref in loadtest["metadata"].get("ownerReferences") or []:
+        if ref.get("kind") == "ApiRelease" and ref.get("controller"):
+            return str(ref["name"])
+    return None
+
+
 def _labels(loadtest: Mapping[str, Any], role: str) -> dict[str, str]:
-    name = loadtest["metadata"]["name"]
-    return {
+    """Locust pods carry their release's label, so that its NetworkPolicy can select exactly them."""
+    labels = {
         "app.kubernetes.io/name": "locust",
         "app.kubernetes.io/managed-by": "rollguard",
-        LOADTEST_LABEL: name,
+        LOADTEST_LABEL: loadtest["metadata"]["name"],
         ROLE_LABEL: role,
     }
+    if release := owning_release(loadtest):
+        labels[RELEASE_LABEL] = release
+    return labels
 
 
 def _env(spec: Mapping[str, Any]) -> list[dict[str, Any]]:

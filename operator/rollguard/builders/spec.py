@@ -25,6 +25,7 @@ APPROVE_CONTRACT_ANNOTATION = "rollguard.dev/approve-contract"
 
 RELEASE_DEFAULTS: dict[str, Any] = {
     "replicas": 2,
+    "autoscaling": False,
     "strategy": {"maxSurge": 1, "progressDeadlineSeconds": 120},
     "migrations": {
         "enabled": True,

@@ -10,7 +10,7 @@ operator resumes exactly where it stopped and never repeats a finished step.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -93,6 +93,7 @@ class _Pass:
         self.now = snapshot.now
         self.revision = revision_of(self.spec["template"])
         self.image = image_of(self.spec["template"], self.spec.get("containerName"))
+        self.replicas = replicas_wanted(self.spec, snapshot.deployment)
 
     # -- bookkeeping ---------------------------------------------------------
 
@@ -265,11 +266,21 @@ def expand(p: _Pass) -> Outcome:
     return migration_job(p, "expand", ("Failed", "ExpandFailed"))
 
 
-def _json_patch_deployment(desired: dict[str, Any]) -> list[dict[str, Any]]:
+def replicas_wanted(spec: Mapping[str, Any], deployment: Mapping[str, Any] | None) -> int:
+    """The pods a rollout must reach: the release's count, or under autoscaling the Deployment's own,
+    which the HorizontalPodAutoscaler sets."""
+    if spec["autoscaling"] and deployment is not None:
+        return int(deployment.get("spec", {}).get("replicas", spec["replicas"]))
+    return int(spec["replicas"])
+
+
+def _json_patch_deployment(desired: dict[str, Any], autoscaling: bool) -> list[dict[str, Any]]:
+    """The fields the release owns; under autoscaling `replicas` belongs to the autoscaler."""
     spec = desired["spec"]
+    owned = ("strategy", "progressDeadlineSeconds", "template")
     return [
         {"op": "add", "path": f"/spec/{key}", "value": spec[key]}
-        for key in ("replicas", "strategy", "progressDeadlineSeconds", "template")
+        for key in (owned if autoscaling else ("replicas", *owned))
     ]
 
 
@@ -280,11 +291,10 @@ def _ensure_deployment(p: _Pass, template: dict[str, Any] | None, revision: str)
     if deployment is None:
         p.act("create", desired)
         return Wait(f"Deployment {p.name} created with revision {revision}", after=0.5)
-    if (
-        deployment_revision(deployment) != revision
-        or deployment.get("spec", {}).get("replicas") != p.spec["replicas"]
+    if deployment_revision(deployment) != revision or (
+        not p.spec["autoscaling"] and deployment.get("spec", {}).get("replicas") != p.spec["replicas"]
     ):
-        p.act("patch", desired, body=_json_patch_deployment(desired))
+        p.act("patch", desired, body=_json_patch_deployment(desired, p.spec["autoscaling"]))
         return Wait(f"Deployment {p.name} updated to revision {revision}", after=0.5)
     return None
 
@@ -298,7 +308,7 @@ def rollout(p: _Pass) -> Outcome:
         deployment=p.snap.deployment,
         pods=p.snap.pods,
         revision=p.revision,
-        replicas=p.spec["replicas"],
+        replicas=p.replicas,
         max_restarts=health["maxRestarts"],
         ready_timeout_seconds=health["readyTimeoutSeconds"],
         elapsed_seconds=p.elapsed(),
@@ -319,7 +329,7 @@ def _crashing(p: _Pass) -> Rollback | None:
         deployment=p.snap.deployment,
         pods=p.snap.pods,
         revision=p.revision,
-        replicas=p.spec["replicas"],
+        replicas=p.replicas,
         max_restarts=p.spec["health"]["maxRestarts"],
         ready_timeout_seconds=float("inf"),
         elapsed_seconds=0.0,
@@ -419,7 +429,7 @@ def wants_probe(snapshot: ReleaseSnapshot) -> ProbeTarget | None:
         return None
     if deployment_revision(deployment) != status.get("stableRevision"):
         return None
-    replicas = release_spec(snapshot.release.get("spec") or {})["replicas"]
+    replicas = replicas_wanted(release_spec(snapshot.release.get("spec") or {}), deployment)
     if not deployment_available(deployment, replicas):
         return None
     return recovery_target(dict(snapshot.release))
@@ -431,7 +441,7 @@ def rolling_back(p: _Pass) -> Outcome:
         return pending
     assert p.snap.deployment is not None
     rollback = p.status.setdefault("rollback", {})
-    if not deployment_available(p.snap.deployment, p.spec["replicas"]):
+    if not deployment_available(p.snap.deployment, p.replicas):
         limit = max(2 * p.spec["health"]["readyTimeoutSeconds"], 30)
         if p.elapsed() > limit:
             return Fail(
