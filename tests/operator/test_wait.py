@@ -225,7 +225,7 @@ async def test_wait_refuses_a_reference_that_is_not_an_api_release(api, tmp_path
 
 @pytest.mark.integration
 @pytest.mark.timeout(60)
-async def test_wait_without_credentials_says_so(api, tmp_path, monkeypatch):
+async def test_wait_without_credentials_says_so(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.kube/config either
     env = {key: value for key, value in os.environ.items() if key != "KUBECONFIG"}
     process = await asyncio.create_subprocess_exec(
