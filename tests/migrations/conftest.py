@@ -28,6 +28,8 @@ from django.db import connections
 from django.db.migrations.executor import MigrationExecutor
 from django.test.utils import override_settings
 
+import localdb
+
 HERE = Path(__file__).parent
 BASE_APPS = ["phased_migrations"]
 
@@ -120,7 +122,7 @@ def project_factory(postgres_url: str, django_db_blocker: Any) -> Iterator[Calla
         name = f"phased_{uuid.uuid4().hex[:12]}"
         with psycopg.connect(postgres_url, autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
-        url = postgres_url.rsplit("/", 1)[0] + f"/{name}"
+        url = localdb.database_url(postgres_url, name)
         parsed = dj_database_url.parse(url)
         connections.settings[name] = connections.configure_settings({"default": dict(parsed), name: parsed})[
             name

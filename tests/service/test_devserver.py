@@ -13,6 +13,7 @@ import devserver
 import psycopg
 import pytest
 
+import localdb
 from localdb import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -24,7 +25,7 @@ def fresh_database(postgres_url):
     with psycopg.connect(postgres_url, autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         conn.execute(f"CREATE DATABASE {name}")
-    yield postgres_url.rsplit("/", 1)[0] + f"/{name}"
+    yield localdb.database_url(postgres_url, name)
     with psycopg.connect(postgres_url, autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
