@@ -70,12 +70,6 @@ def _release_reference(value: str) -> str:
     return value
 
 
-def _sandbox(args: argparse.Namespace) -> int:
-    from rollguard.sandbox.cli import run
-
-    return run(args)
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rollguard", description="Safe releases of a Django API to Kubernetes."
@@ -124,13 +118,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     wait.set_defaults(handler=_wait)
 
-    from rollguard.sandbox.cli import add_arguments as add_sandbox_arguments
-
-    sandbox = commands.add_parser(
-        "sandbox", help="play the release story on this machine (what `make demo` runs)"
-    )
-    add_sandbox_arguments(sandbox)
-    sandbox.set_defaults(handler=_sandbox)
     return parser
 
 

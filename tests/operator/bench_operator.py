@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from fakecluster import FakeCluster, Script, ServiceStub
 from operator_harness import CRD_DIR, NAMESPACE, Api, OperatorProcess, release_manifest, wait_for
 
-from rollguard.emulator import RollguardEmulator, load_crds
+from rollguard_emulator import RollguardEmulator, load_crds
 
 RUNS = int(os.environ.get("BENCH_RUNS", "20"))
 RELEASES = int(os.environ.get("BENCH_RELEASES", "200"))

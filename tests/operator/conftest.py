@@ -10,7 +10,7 @@ import pytest
 from fakecluster import FakeCluster, Script, ServiceStub
 from operator_harness import CRD_DIR, NAMESPACE, Api, OperatorProcess, OperatorRunner, write_kubeconfig
 
-from rollguard.emulator import RollguardEmulator, load_crds
+from rollguard_emulator import RollguardEmulator, load_crds
 
 
 @pytest.fixture

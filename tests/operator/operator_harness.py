@@ -21,7 +21,7 @@ import aiohttp
 import kmock
 import yaml
 
-from rollguard.emulator import RollguardEmulator
+from rollguard_emulator import RollguardEmulator
 
 ROOT = Path(__file__).resolve().parents[2]
 CRD_DIR = ROOT / "manifests" / "crds"

@@ -9,8 +9,8 @@ import kmock
 import pytest
 from operator_harness import CRD_DIR
 
-from rollguard.emulator import RollguardEmulator, load_crds
-from rollguard.emulator.selectors import field_selector, label_selector
+from rollguard_emulator import RollguardEmulator, load_crds
+from rollguard_emulator.selectors import field_selector, label_selector
 
 RELEASES = "/apis/rollguard.dev/v1alpha1/namespaces/ns/apireleases"
 MERGE = {"Content-Type": "application/merge-patch+json"}

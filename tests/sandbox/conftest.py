@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from rollguard.sandbox.cluster import Cluster, running_cluster
-from rollguard.sandbox.containers import Image, ImageMap
-from rollguard.sandbox.kube import KubeClient
-from rollguard.sandbox.kubelet import NodeConfig
-from rollguard.sandbox.processes import ProcessRegistry
-from rollguard.sandbox.runtime import LocalRuntime
+from rollguard_sandbox.cluster import Cluster, running_cluster
+from rollguard_sandbox.containers import Image, ImageMap
+from rollguard_sandbox.kube import KubeClient
+from rollguard_sandbox.kubelet import NodeConfig
+from rollguard_sandbox.processes import ProcessRegistry
+from rollguard_sandbox.runtime import LocalRuntime
 
 HERE = Path(__file__).parent
 REPO = HERE.parent.parent

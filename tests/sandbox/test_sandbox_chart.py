@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from rollguard.sandbox.chart import find, render
-from rollguard.sandbox.checkout import PACKAGE_DIR, Checkout
-from rollguard.sandbox.demo import Options, story_steps
+from rollguard_sandbox.chart import find, render
+from rollguard_sandbox.checkout import PACKAGE_DIR, Checkout
+from rollguard_sandbox.demo import Options, story_steps
 
 pytestmark = pytest.mark.integration
 

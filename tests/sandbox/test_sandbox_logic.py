@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from rollguard.sandbox.backoff import crash_backoff, should_reset
-from rollguard.sandbox.containers import (
+from rollguard_sandbox.backoff import crash_backoff, should_reset
+from rollguard_sandbox.containers import (
     ContainerConfigError,
     Image,
     ImageMap,
@@ -15,9 +15,9 @@ from rollguard.sandbox.containers import (
     rewrite_paths,
     secret_text,
 )
-from rollguard.sandbox.endpoints import PodEndpoints, RoundRobin, ready_endpoints, selector_matches
-from rollguard.sandbox.probes import Probe, ProbeTracker, parse_probe
-from rollguard.sandbox.rollout import (
+from rollguard_sandbox.endpoints import PodEndpoints, RoundRobin, ready_endpoints, selector_matches
+from rollguard_sandbox.probes import Probe, ProbeTracker, parse_probe
+from rollguard_sandbox.rollout import (
     PodView,
     RolloutCounts,
     deployment_status,

@@ -1,8 +1,8 @@
 """The summary table and JSON of a story."""
 
-from rollguard.sandbox.prober import ProbeSample, ProbeTally, window
-from rollguard.sandbox.report import summary, table
-from rollguard.sandbox.story import PhaseSpan, ReleaseResult
+from rollguard_sandbox.prober import ProbeSample, ProbeTally, window
+from rollguard_sandbox.report import summary, table
+from rollguard_sandbox.story import PhaseSpan, ReleaseResult
 
 
 def result(name, phase, expected, **extra):

@@ -9,8 +9,8 @@ import time
 import aiohttp
 import pytest
 
-from rollguard.sandbox.kube import DEPLOYMENTS, JOBS, PODS, SECRETS, SERVICES
-from rollguard.sandbox.processes import live_descendants
+from rollguard_sandbox.kube import DEPLOYMENTS, JOBS, PODS, SECRETS, SERVICES
+from rollguard_sandbox.processes import live_descendants
 
 pytestmark = pytest.mark.integration
 

@@ -1,4 +1,4 @@
-"""The whole story end to end: `rollguard sandbox` with a shortened load test, as a separate process."""
+"""The whole story end to end: `python -m rollguard_sandbox`, short load tests, as a separate process."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import time
 import psutil
 import pytest
 
-from rollguard.sandbox.checkout import Checkout
+from rollguard_sandbox.checkout import Checkout
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(480)]
 
@@ -69,7 +69,7 @@ def story(tmp_path_factory) -> dict:
     command = [
         sys.executable,
         "-m",
-        "rollguard.sandbox",
+        "rollguard_sandbox",
         "--results",
         str(results),
         "--load-seconds",
@@ -181,7 +181,7 @@ def test_ctrl_c_stops_everything_the_sandbox_started(tmp_path):
     command = [
         sys.executable,
         "-m",
-        "rollguard.sandbox",
+        "rollguard_sandbox",
         "--results",
         str(results),
         "--only",

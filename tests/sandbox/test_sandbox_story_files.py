@@ -2,9 +2,9 @@
 
 import json
 
-from rollguard.sandbox.checkout import PACKAGE_DIR
-from rollguard.sandbox.database import migration_jobs
-from rollguard.sandbox.demo import Options, deep_merge, story_steps
+from rollguard_sandbox.checkout import PACKAGE_DIR
+from rollguard_sandbox.database import migration_jobs
+from rollguard_sandbox.demo import Options, deep_merge, story_steps
 
 
 def test_deep_merge_keeps_siblings_and_replaces_leaves():

@@ -8,9 +8,9 @@ import logging
 from typing import Any
 
 from localdb import free_port
-from rollguard.sandbox.endpoints import PodEndpoints
-from rollguard.sandbox.kube import PODS, KubeClient
-from rollguard.sandbox.kubelet import FINALIZER, NodeConfig, PodWorker
+from rollguard_sandbox.endpoints import PodEndpoints
+from rollguard_sandbox.kube import PODS, KubeClient
+from rollguard_sandbox.kubelet import FINALIZER, NodeConfig, PodWorker
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ import aiohttp
 from aiohttp import web
 
 from localdb import free_port
-from rollguard.sandbox.endpoints import PodEndpoints, RoundRobin, ready_endpoints
+from rollguard_sandbox.endpoints import PodEndpoints, RoundRobin, ready_endpoints
 
 log = logging.getLogger(__name__)
 

@@ -8,12 +8,12 @@ import logging
 from collections.abc import Mapping
 from dataclasses import replace
 
-from rollguard.sandbox.controllers import DeploymentController, JobController, collect_orphans
-from rollguard.sandbox.endpoints import PodEndpoints
-from rollguard.sandbox.kube import DEPLOYMENTS, JOBS, PODS, SERVICES, KubeClient
-from rollguard.sandbox.kubelet import NodeConfig
-from rollguard.sandbox.node import Node
-from rollguard.sandbox.proxy import ServiceProxies
+from rollguard_sandbox.controllers import DeploymentController, JobController, collect_orphans
+from rollguard_sandbox.endpoints import PodEndpoints
+from rollguard_sandbox.kube import DEPLOYMENTS, JOBS, PODS, SERVICES, KubeClient
+from rollguard_sandbox.kubelet import NodeConfig
+from rollguard_sandbox.node import Node
+from rollguard_sandbox.proxy import ServiceProxies
 
 log = logging.getLogger(__name__)
 

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rollguard.sandbox import processes
-from rollguard.sandbox.backoff import crash_backoff, should_reset
-from rollguard.sandbox.checks import run_check
-from rollguard.sandbox.containers import (
+from rollguard_sandbox import processes
+from rollguard_sandbox.backoff import crash_backoff, should_reset
+from rollguard_sandbox.checks import run_check
+from rollguard_sandbox.containers import (
     ContainerConfigError,
     ImageMap,
     LaunchSpec,
@@ -27,9 +27,9 @@ from rollguard.sandbox.containers import (
     container_ports,
     secret_text,
 )
-from rollguard.sandbox.endpoints import PodEndpoints
-from rollguard.sandbox.kube import CONFIGMAPS, PODS, SECRETS, KubeClient
-from rollguard.sandbox.probes import ProbeKind, ProbeTracker, parse_probe
+from rollguard_sandbox.endpoints import PodEndpoints
+from rollguard_sandbox.kube import CONFIGMAPS, PODS, SECRETS, KubeClient
+from rollguard_sandbox.probes import ProbeKind, ProbeTracker, parse_probe
 
 FINALIZER = "sandbox.rollguard.dev/kubelet"
 MESSAGE_LIMIT = 4096

@@ -26,8 +26,8 @@ import jsonpatch
 import kmock
 from kmock._internal import dicts, enums, rendering
 
-from rollguard.emulator.faults import Fault
-from rollguard.emulator.selectors import Predicate, field_selector, label_selector
+from rollguard_emulator.faults import Fault
+from rollguard_emulator.selectors import Predicate, field_selector, label_selector
 
 Key = tuple[kmock.resource, str | None, str]
 _CLOSE = None  # the sentinel that ends one watch stream

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import aiohttp
 
-from rollguard.sandbox.probes import Probe
+from rollguard_sandbox.probes import Probe
 
 
 @dataclass(frozen=True)

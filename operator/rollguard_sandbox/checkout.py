@@ -8,7 +8,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from rollguard.sandbox.containers import Image, ImageMap
+from rollguard_sandbox.containers import Image, ImageMap
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -19,8 +19,8 @@ class Checkout:
 
     @classmethod
     def find(cls) -> Checkout:
-        """The checkout this package was imported from (operator/rollguard/sandbox -> the repository)."""
-        return cls(PACKAGE_DIR.parents[2])
+        """The checkout this package was imported from (operator/rollguard_sandbox -> the repository)."""
+        return cls(PACKAGE_DIR.parents[1])
 
     @property
     def service(self) -> Path:

@@ -10,9 +10,9 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from rollguard.sandbox.kube import DEPLOYMENTS, JOBS, PODS, Kind, KubeClient
-from rollguard.sandbox.kubelet import FINALIZER, now_stamp
-from rollguard.sandbox.rollout import (
+from rollguard_sandbox.kube import DEPLOYMENTS, JOBS, PODS, Kind, KubeClient
+from rollguard_sandbox.kubelet import FINALIZER, now_stamp
+from rollguard_sandbox.rollout import (
     PodView,
     RolloutCounts,
     deployment_status,

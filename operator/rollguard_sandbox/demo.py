@@ -1,4 +1,4 @@
-"""`rollguard sandbox`: the whole release pipeline on this machine, from an empty database to rollbacks.
+"""`make demo`: the whole release pipeline on this machine, from an empty database to rollbacks.
 
 An embedded PostgreSQL, the Kubernetes API emulator, the local runtime that
 plays kubelet, controllers and kube-proxy, and the real operator as a
@@ -23,17 +23,17 @@ from pathlib import Path
 from typing import Any
 
 import localdb
-from rollguard.sandbox import processes, report
-from rollguard.sandbox.checkout import PACKAGE_DIR, Checkout
-from rollguard.sandbox.cluster import running_cluster
-from rollguard.sandbox.controllers import HASH_LABEL, owner_of, pod_ready
-from rollguard.sandbox.database import applied_migrations, embedded_postgres, migration_jobs, seed
-from rollguard.sandbox.kube import DEPLOYMENTS, PODS, SECRETS, KubeClient
-from rollguard.sandbox.kubelet import NodeConfig
-from rollguard.sandbox.prober import Prober, ProbeTally, window
-from rollguard.sandbox.rollout import template_hash
-from rollguard.sandbox.runtime import LocalRuntime
-from rollguard.sandbox.story import APIRELEASES, ReleaseResult, Step, StoryRunner, load_story
+from rollguard_sandbox import processes, report
+from rollguard_sandbox.checkout import PACKAGE_DIR, Checkout
+from rollguard_sandbox.cluster import running_cluster
+from rollguard_sandbox.controllers import HASH_LABEL, owner_of, pod_ready
+from rollguard_sandbox.database import applied_migrations, embedded_postgres, migration_jobs, seed
+from rollguard_sandbox.kube import DEPLOYMENTS, PODS, SECRETS, KubeClient
+from rollguard_sandbox.kubelet import NodeConfig
+from rollguard_sandbox.prober import Prober, ProbeTally, window
+from rollguard_sandbox.rollout import template_hash
+from rollguard_sandbox.runtime import LocalRuntime
+from rollguard_sandbox.story import APIRELEASES, ReleaseResult, Step, StoryRunner, load_story
 
 NAMESPACE = "default"
 RELEASE = "claims-api"

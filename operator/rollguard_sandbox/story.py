@@ -11,8 +11,8 @@ from typing import Any
 
 import yaml
 
-from rollguard.sandbox.chart import apply_all, find, render
-from rollguard.sandbox.kube import Kind, KubeClient
+from rollguard_sandbox.chart import apply_all, find, render
+from rollguard_sandbox.kube import Kind, KubeClient
 
 APIRELEASES = Kind("rollguard.dev", "v1alpha1", "apireleases", "ApiRelease")
 FINAL_PHASES = {"Succeeded", "RolledBack", "Failed", "Blocked"}

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from rollguard.sandbox.prober import ProbeSample, ProbeTally
-from rollguard.sandbox.story import ReleaseResult
+from rollguard_sandbox.prober import ProbeSample, ProbeTally
+from rollguard_sandbox.story import ReleaseResult
 
 PHASE_COLOURS = {
     "Pending": "#bdbdbd",
@@ -126,7 +126,7 @@ def write_timeline(path: Path, results: Sequence[ReleaseResult], samples: Sequen
         phases_ax.text(result.ended + 0.5, row, result.phase, va="center", fontsize=8)
     phases_ax.set_yticks(range(len(results)), [result.name for result in results])
     phases_ax.set_ylim(len(results) - 0.5, -0.5)
-    phases_ax.set_title("rollguard sandbox: releases and what a client saw", pad=24)
+    phases_ax.set_title("rollguard_sandbox: releases and what a client saw", pad=24)
     used = [phase for phase in PHASE_COLOURS if any(s.phase == phase for r in results for s in r.spans)]
     phases_ax.legend(
         handles=[Patch(color=PHASE_COLOURS[phase], label=phase) for phase in used],

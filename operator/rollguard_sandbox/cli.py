@@ -1,4 +1,4 @@
-"""`rollguard sandbox`: options, and a clean exit on Ctrl-C that leaves no process behind."""
+"""The sandbox's command line (`make demo`): options, and a clean Ctrl-C that leaves no process."""
 
 from __future__ import annotations
 
@@ -12,15 +12,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rollguard.sandbox.checkout import PACKAGE_DIR
+from rollguard_sandbox.checkout import PACKAGE_DIR
 
 if TYPE_CHECKING:
-    from rollguard.sandbox.demo import Sandbox
+    from rollguard_sandbox.demo import Sandbox
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="rollguard sandbox",
+        prog="python -m rollguard_sandbox",
         description="Run the release story locally: PostgreSQL, a Kubernetes API emulator, the operator, "
         "and releases that succeed, fail readiness and crash-loop, with automatic rollbacks.",
     )
@@ -55,8 +55,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rollguard.sandbox import processes
-    from rollguard.sandbox.demo import Options, Sandbox
+    from rollguard_sandbox import processes
+    from rollguard_sandbox.demo import Options, Sandbox
 
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
         print("\ninterrupted; everything the sandbox started has been stopped", file=sys.stderr)
         return 130
     except RuntimeError as error:
-        print(f"rollguard sandbox: {error}", file=sys.stderr)
+        print(f"rollguard_sandbox: {error}", file=sys.stderr)
         return 1
     return 0 if data["ok"] else 1
 

@@ -11,7 +11,7 @@ from typing import Any
 import kmock
 import yaml
 
-from rollguard.emulator import RollguardEmulator, load_crds
+from rollguard_emulator import RollguardEmulator, load_crds
 
 
 def kubeconfig(server_url: str, namespace: str = "default") -> dict[str, Any]:

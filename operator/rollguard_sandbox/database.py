@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import localdb
-from rollguard.sandbox.checkout import Checkout
+from rollguard_sandbox.checkout import Checkout
 
 
 @contextlib.contextmanager

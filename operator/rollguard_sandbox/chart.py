@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from rollguard.sandbox.kube import KubeClient, kind_of
+from rollguard_sandbox.kube import KubeClient, kind_of
 
 HOOK_ANNOTATION = "helm.sh/hook"
 
