@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import secrets
@@ -140,3 +141,14 @@ def api_env(database_url: str, port: int) -> tuple[str, ...]:
 
 # What the chart's pod securityContext asks of the API container.
 LOCKED_DOWN = ("--read-only", "--cap-drop", "ALL", "--security-opt", "no-new-privileges")
+
+
+async def apodman(*args: str, seconds: float = 120) -> tuple[int, str]:
+    """podman from a test whose event loop serves the emulator: (exit code, stdout and stderr)."""
+    env = {**os.environ, "CONTAINERS_CONF": os.environ.get("CONTAINERS_CONF", str(CONTAINERS_CONF))}
+    process = await asyncio.create_subprocess_exec(
+        "podman", *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+    )
+    output, _ = await asyncio.wait_for(process.communicate(), seconds)
+    assert process.returncode is not None
+    return process.returncode, output.decode()
