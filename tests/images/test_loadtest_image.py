@@ -52,7 +52,7 @@ def test_a_healthy_api_passes_and_the_summary_lands_in_the_termination_log(api_s
 
     assert code == 0, summary
     assert summary["verdict"] == "passed"
-    assert summary["requests"] > 20
+    assert summary["requests"] > 0
     assert summary["failures"] == 0
     assert summary["thresholds"] == {"p95Ms": 2000, "errorRatePercent": 5}
 
