@@ -92,6 +92,6 @@ images: $(IMAGES_RESULTS)/base-image ## build the API, operator and load-test im
 .PHONY: FORCE
 FORCE:
 
-test-images: images ## run each image for real and check its contract (tests/images); prints the size table
+test-images: images $(VENV)/.synced ## run each image for real and check its contract (tests/images); prints the size table
 	ROLLGUARD_IMAGE_TESTS=1 ROLLGUARD_API_IMAGE=$(API_IMAGE) ROLLGUARD_OPERATOR_IMAGE=$(OPERATOR_IMAGE) \
 		ROLLGUARD_LOADTEST_IMAGE=$(LOADTEST_IMAGE) $(BIN)/pytest tests/images --no-cov
