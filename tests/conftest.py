@@ -7,11 +7,15 @@ pytest-django creates its `test_*` database on whichever server that is.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
 
 import localdb
+
+# tests/images runs real containers of the built images: only `make test-images` collects it.
+collect_ignore = [] if os.environ.get("ROLLGUARD_IMAGE_TESTS") == "1" else ["images"]
 
 
 @pytest.fixture(scope="session")

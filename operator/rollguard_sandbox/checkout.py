@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,14 +51,30 @@ class Checkout:
     def path_env(self) -> str:
         return os.pathsep.join([str(self.bin), os.environ.get("PATH", "/usr/bin:/bin")])
 
-    def images(self) -> ImageMap:
-        """The API image runs from service/ (gunicorn by default), the load-test image from loadtest/."""
+    @property
+    def containers_conf(self) -> Path:
+        """podman's settings for this kind of machine (runc, cgroupfs, ulimits), as `make images` has them."""
+        return self.root / "mk" / "containers.conf"
+
+    def images(self, built: Mapping[str, str] | None = None) -> ImageMap:
+        """The API image runs from service/ (gunicorn by default), the load-test image from loadtest/.
+
+        `built` names the images `make images` built (`api`, `loadtest`): the
+        references that run when pods run as containers.
+        """
+        built = built or {}
         api = Image(
             workdir=self.service,
             entrypoint=("gunicorn", "-c", "gunicorn.conf.py", "config.wsgi"),
             paths={"/app": self.service},
+            reference=built.get("api", ""),
         )
-        loadtest = Image(workdir=self.loadtest, entrypoint=("locust",), paths={"/app": self.loadtest})
+        loadtest = Image(
+            workdir=self.loadtest,
+            entrypoint=("locust",),
+            paths={"/app": self.loadtest},
+            reference=built.get("loadtest", ""),
+        )
         return ImageMap(rules=(("loadtest", loadtest), ("locust", loadtest)), default=api)
 
     def missing(self) -> list[str]:

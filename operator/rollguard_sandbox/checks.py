@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,16 +21,22 @@ class CheckResult:
 
 
 async def run_check(
-    probe: Probe, *, ports: Mapping[str, int], env: Mapping[str, str], cwd: Path, host: str = "127.0.0.1"
+    probe: Probe,
+    *,
+    ports: Mapping[str, int],
+    env: Mapping[str, str],
+    cwd: Path,
+    host: str = "127.0.0.1",
+    exec_prefix: Sequence[str] = (),
 ) -> CheckResult:
-    """Passes on HTTP 200-399, an accepted connection, or exit code 0."""
+    """Passes on HTTP 200-399, an accepted connection, or exit code 0 (`exec_prefix` + the command)."""
     try:
         async with asyncio.timeout(probe.timeout):
             if probe.action == "http":
                 return await _http(host, ports[str(probe.port)], probe.path)
             if probe.action == "tcp":
                 return await _tcp(host, ports[str(probe.port)])
-            return await _exec(probe, env, cwd)
+            return await _exec(probe, env, cwd, exec_prefix)
     except TimeoutError:
         return CheckResult(False, f"timed out after {probe.timeout:g}s")
     except KeyError:
@@ -58,8 +64,9 @@ async def _tcp(host: str, port: int) -> CheckResult:
     return CheckResult(True)
 
 
-async def _exec(probe: Probe, env: Mapping[str, str], cwd: Path) -> CheckResult:
+async def _exec(probe: Probe, env: Mapping[str, str], cwd: Path, prefix: Sequence[str]) -> CheckResult:
     proc = await asyncio.create_subprocess_exec(
+        *prefix,
         *probe.command,
         env=dict(env),
         cwd=str(cwd),

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rollguard_sandbox.checkout import PACKAGE_DIR
+from rollguard_sandbox.podman import DEFAULT_IMAGES
 
 if TYPE_CHECKING:
     from rollguard_sandbox.demo import Sandbox
@@ -51,7 +52,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--release-timeout", type=float, default=300.0, metavar="S", help="limit per release (%(default)s)"
     )
+    parser.add_argument(
+        "--runtime",
+        choices=("processes", "containers"),
+        default="processes",
+        help="pods as local processes of this checkout, or as podman containers of the built images "
+        "(`make images`; needs root) (%(default)s)",
+    )
+    parser.add_argument(
+        "--image",
+        action="append",
+        default=[],
+        metavar="NAME=REF",
+        help="the built image for api or loadtest with --runtime containers "
+        f"(default: {', '.join(f'{k}={v}' for k, v in DEFAULT_IMAGES.items())})",
+    )
     parser.add_argument("--verbose", "-v", action="store_true", help="log the runtime's decisions")
+
+
+def images(given: Sequence[str]) -> dict[str, str]:
+    """The built images by name: the defaults, then `--image NAME=REF` over them."""
+    chosen = dict(DEFAULT_IMAGES)
+    for item in given:
+        name, sep, reference = item.partition("=")
+        if not sep or name not in DEFAULT_IMAGES or not reference:
+            raise SystemExit(f"--image {item}: expected one of {', '.join(DEFAULT_IMAGES)}=<reference>")
+        chosen[name] = reference
+    return chosen
 
 
 def run(args: argparse.Namespace) -> int:
@@ -74,6 +101,8 @@ def run(args: argparse.Namespace) -> int:
         backoff=args.backoff,
         release_timeout=args.release_timeout,
         only=tuple(args.only),
+        runtime=args.runtime,
+        images=images(args.image),
     )
     try:
         data = asyncio.run(_run_until_signalled(Sandbox(options)))

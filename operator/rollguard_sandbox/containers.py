@@ -1,4 +1,4 @@
-"""How a container of a pod template becomes a local process: argv, environment and working directory.
+"""How a container of a pod template becomes a local process, or a podman container of a built image.
 
 Pure: the caller passes in what it looked up (Secrets, ConfigMaps), the ports
 it picked and the folders it made; nothing here touches the system.
@@ -7,6 +7,7 @@ it picked and the folders it made; nothing here touches the system.
 from __future__ import annotations
 
 import base64
+import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +33,8 @@ class Image:
     entrypoint: tuple[str, ...] = ()
     # Absolute paths inside the image that stand for folders of this checkout.
     paths: Mapping[str, Path] = field(default_factory=dict)
+    # The built image (`make images`) that runs instead when pods run as containers.
+    reference: str = ""
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,8 @@ class LaunchSpec:
     env: Mapping[str, str]
     cwd: Path
     termination_log: Path
+    # Put before an exec probe's command: `podman exec <name>` for a container, nothing for a process.
+    exec_prefix: tuple[str, ...] = ()
 
 
 def secret_text(data: Mapping[str, str] | None, string_data: Mapping[str, str] | None) -> dict[str, str]:
@@ -195,4 +200,86 @@ def build_launch(
         env={**base_env, **env},
         cwd=workdir or image.workdir,
         termination_log=termination_log,
+    )
+
+
+@dataclass(frozen=True)
+class Mount:
+    """A folder (or file) of the pod's state on the host, bind-mounted at `path` in the container."""
+
+    source: Path
+    path: str
+    read_only: bool = False
+
+
+def security_options(container: Mapping[str, Any], pod: Mapping[str, Any]) -> list[str]:
+    """podman options for the pod's and the container's securityContext (the container's wins)."""
+    pod_context = (pod.get("spec") or {}).get("securityContext") or {}
+    context = {**pod_context, **(container.get("securityContext") or {})}
+    options: list[str] = []
+    if "runAsUser" in context:
+        user = str(context["runAsUser"])
+        options += ["--user", f"{user}:{context['runAsGroup']}" if "runAsGroup" in context else user]
+    if context.get("readOnlyRootFilesystem"):
+        options.append("--read-only")
+    if context.get("allowPrivilegeEscalation") is False:
+        options += ["--security-opt", "no-new-privileges"]
+    for capability in (context.get("capabilities") or {}).get("drop") or ():
+        options += ["--cap-drop", str(capability)]
+    return options
+
+
+def build_container_run(
+    container: Mapping[str, Any],
+    *,
+    pod: Mapping[str, Any],
+    image: Image,
+    name: str,
+    lookup: Lookup,
+    ports: Mapping[str, int],
+    mounts: Sequence[Mount],
+    hosts: Mapping[str, str],
+    termination_log: Path,
+    base_env: Mapping[str, str],
+    labels: Mapping[str, str],
+    podman: str = "podman",
+) -> LaunchSpec:
+    """`podman run` of `image.reference` on the host network, as the kubelet would start `container`.
+
+    The first container port becomes PORT with HOST=127.0.0.1 as for a process;
+    in-cluster host names are rewritten the same way, while in-image paths stay
+    (volumes are mounted where the pod mounts them). The environment goes to
+    podman by name only (`--env NAME`), so no Secret value shows in a process list.
+    """
+    if not image.reference:
+        raise ContainerConfigError(f'no built image stands for "{container.get("image")}"')
+    env = container_env(container, pod, lookup)
+    env = {key: rewrite_hosts(value, hosts) for key, value in env.items()}
+    first_port = next(iter(container.get("ports") or []), None)
+    if first_port is not None:
+        env["PORT"] = str(ports[str(first_port["containerPort"])])
+        env["HOST"] = "127.0.0.1"
+    message_path = container.get("terminationMessagePath") or DEFAULT_TERMINATION_LOG
+    argv = [podman, "run", "--rm", "--name", name, "--network", "host", "--pull", "never"]
+    for key, value in sorted(labels.items()):
+        argv += ["--label", f"{key}={value}"]
+    argv += security_options(container, pod)
+    for mount in mounts:
+        argv += ["--volume", f"{mount.source}:{mount.path}" + (":ro" if mount.read_only else "")]
+    argv += ["--volume", f"{termination_log}:{message_path}"]
+    if container.get("workingDir"):
+        argv += ["--workdir", str(container["workingDir"])]
+    for key in env:
+        argv += ["--env", key]
+    expand = [rewrite_hosts(expand_vars(part, env), hosts) for part in container.get("command") or ()]
+    if expand:
+        argv += ["--entrypoint", json.dumps(expand)]
+    argv.append(image.reference)
+    argv += [rewrite_hosts(expand_vars(part, env), hosts) for part in container.get("args") or ()]
+    return LaunchSpec(
+        argv=tuple(argv),
+        env={**base_env, **env},
+        cwd=termination_log.parent,
+        termination_log=termination_log,
+        exec_prefix=(podman, "exec", name),
     )

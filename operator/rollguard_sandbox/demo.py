@@ -23,13 +23,13 @@ from pathlib import Path
 from typing import Any
 
 import localdb
-from rollguard_sandbox import processes, report
+from rollguard_sandbox import podman, processes, report
 from rollguard_sandbox.checkout import PACKAGE_DIR, Checkout
 from rollguard_sandbox.cluster import running_cluster
 from rollguard_sandbox.controllers import HASH_LABEL, owner_of, pod_ready
 from rollguard_sandbox.database import applied_migrations, embedded_postgres, migration_jobs, seed
 from rollguard_sandbox.kube import DEPLOYMENTS, PODS, SECRETS, KubeClient
-from rollguard_sandbox.kubelet import NodeConfig
+from rollguard_sandbox.kubelet import RUN_LABEL, NodeConfig
 from rollguard_sandbox.prober import Prober, ProbeTally, window
 from rollguard_sandbox.rollout import template_hash
 from rollguard_sandbox.runtime import LocalRuntime
@@ -53,6 +53,10 @@ class Options:
     release_timeout: float = 300.0
     only: tuple[str, ...] = ()
     overlay: Mapping[str, Any] = field(default_factory=dict)
+    # "processes": containers run from folders of this checkout; "containers": podman runs the
+    # images `make images` built (`images`: api and loadtest references), on the host network.
+    runtime: str = "processes"
+    images: Mapping[str, str] = field(default_factory=lambda: dict(podman.DEFAULT_IMAGES))
 
 
 def deep_merge(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
@@ -144,12 +148,20 @@ class Sandbox:
         self.results: list[ReleaseResult] = []
         self.prober = Prober("", clock=self.clock)
         self._seeding: asyncio.Task[None] | None = None
+        self.containers = options.runtime == "containers"
+        self.run_id = f"rollguard-sandbox-{secrets.token_hex(4)}"
+        self.image_ids: dict[str, str] = {}
+        if self.containers:
+            conf = os.environ.get("CONTAINERS_CONF") or str(self.checkout.containers_conf)
+            self.env["CONTAINERS_CONF"] = conf
 
     async def run(self) -> dict[str, Any]:
         """Play the story; return the summary that is also written to results/summary.json."""
         if missing := self.checkout.missing():
             raise RuntimeError("the sandbox needs " + ", ".join(missing))
         steps = story_steps(self.options)
+        if self.containers:
+            self.image_ids = await asyncio.to_thread(podman.image_ids, self.options.images, self.env)
         self._clear_results()
         self.state.mkdir(parents=True)
         self.say("starting PostgreSQL, the Kubernetes API emulator, the local runtime and the operator")
@@ -187,8 +199,15 @@ class Sandbox:
         cluster = await stack.enter_async_context(running_cluster(self.checkout.crds, [NAMESPACE]))
         client = KubeClient(cluster.url)
         stack.push_async_callback(client.close)
+        if self.containers:
+            stack.push_async_callback(
+                asyncio.to_thread, podman.remove_labelled, RUN_LABEL, self.run_id, self.env
+            )
         config = NodeConfig(
-            images=self.checkout.images(),
+            images=self.checkout.images(self.options.images if self.containers else None),
+            containers=self.containers,
+            run_id=self.run_id,
+            image_ids=self.image_ids,
             state_dir=self.state,
             log_dir=self.results_dir / "logs",
             base_env=self.env,
@@ -290,6 +309,11 @@ class Sandbox:
 
     def _report(self, migrations: list[dict[str, Any]]) -> dict[str, Any]:
         data = report.summary(self.results, self.prober.samples, self.clock())
+        data["runtime"] = self.options.runtime
+        if self.containers:
+            data["images"] = {
+                reference: {"id": self.image_ids[reference]} for reference in self.options.images.values()
+            }
         data["migrations"] = migrations
         report.write_json(self.results_dir / "summary.json", data)
         report.write_timeline(self.results_dir / "timeline.png", self.results, self.prober.samples)
@@ -297,5 +321,8 @@ class Sandbox:
         print()
         print(report.table(self.results))
         print(f"\nprober: {tally['requests']} requests, {tally['failures']} failed, p95 {tally['p95Ms']} ms")
+        print(f"runtime: {data['runtime']}")
+        for reference, image in data.get("images", {}).items():
+            print(f"  {reference} {image['id'][:12]}")
         print(f"total {data['seconds']}s; summary.json and timeline.png in {self.results_dir}")
         return data

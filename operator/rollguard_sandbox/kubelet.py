@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime
+import os
 import shutil
+import subprocess
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +25,8 @@ from rollguard_sandbox.containers import (
     ContainerConfigError,
     ImageMap,
     LaunchSpec,
+    Mount,
+    build_container_run,
     build_launch,
     container_ports,
     secret_text,
@@ -32,6 +36,7 @@ from rollguard_sandbox.kube import CONFIGMAPS, PODS, SECRETS, KubeClient
 from rollguard_sandbox.probes import ProbeKind, ProbeTracker, parse_probe
 
 FINALIZER = "sandbox.rollguard.dev/kubelet"
+RUN_LABEL = "dev.rollguard.sandbox.run"
 MESSAGE_LIMIT = 4096
 
 
@@ -55,10 +60,25 @@ class NodeConfig:
     drain_seconds: float = 1.0
     config_retry_seconds: float = 1.0
     registry: processes.ProcessRegistry = processes.REGISTRY
+    # Pods run as podman containers of the built images (Image.reference), not as processes.
+    containers: bool = False
+    # Every container of this node carries the label RUN_LABEL=run_id (the cleanup's filter).
+    run_id: str = "sandbox"
+    # Built image reference -> its image id, as containerStatuses report it.
+    image_ids: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def logs(self) -> Path:
         return self.log_dir or self.state_dir / "logs"
+
+
+async def remove_container(name: str, env: Mapping[str, str]) -> None:
+    """`podman rm --force`: a container whose `podman run` was killed may outlive it."""
+    proc = await asyncio.create_subprocess_exec(
+        "podman", "rm", "--force", "--ignore", "--time", "2", name,
+        env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    await proc.wait()
 
 
 class Snapshot:
@@ -102,12 +122,24 @@ class ContainerRunner:
     def name(self) -> str:
         return str(self.spec["name"])
 
+    @property
+    def container_name(self) -> str:
+        """The podman container of this start (pods run as containers)."""
+        return f"{self.pod.config.run_id}-{self.pod.name}-{self.name}-{self.restart_count}"
+
     def status(self) -> dict[str, Any]:
+        config = self.pod.config
+        if config.containers:
+            reference = config.images.resolve(str(self.spec.get("image", ""))).reference
+            image_id = config.image_ids.get(reference, "")
+            container_id = f"podman://{self.container_name}" if self.proc else ""
+        else:
+            image_id, container_id = "", f"sandbox://{self.proc.pid}" if self.proc else ""
         return {
             "name": self.name,
             "image": self.spec.get("image", ""),
-            "imageID": "",
-            "containerID": f"sandbox://{self.proc.pid}" if self.proc else "",
+            "imageID": image_id,
+            "containerID": container_id,
             "ready": self.ready,
             "started": self.started,
             "restartCount": self.restart_count,
@@ -157,6 +189,8 @@ class ContainerRunner:
                 with contextlib.suppress(asyncio.CancelledError):
                     await probing
                 await processes.reap_group(self.proc.pid, registry=config.registry)
+                if config.containers:
+                    await remove_container(self.container_name, config.base_env)
                 ran_for = loop.time() - began
                 self.pod.event(f"Container {self.name} exited with code {exit_code} after {ran_for:.1f}s")
                 self._set(
@@ -219,7 +253,13 @@ class ContainerRunner:
             for tracker in active:
                 if not tracker.due(now):
                     continue
-                check = await run_check(tracker.probe, ports=self.ports, env=launch.env, cwd=launch.cwd)
+                check = await run_check(
+                    tracker.probe,
+                    ports=self.ports,
+                    env=launch.env,
+                    cwd=launch.cwd,
+                    exec_prefix=launch.exec_prefix,
+                )
                 tracker.record(check.ok, loop.time())
                 if not check.ok:
                     self.pod.event(f"{tracker.kind.capitalize()} probe of {self.name} failed: {check.detail}")
@@ -331,6 +371,29 @@ class PodWorker:
         lookup = await Snapshot.read(self.client, self.namespace)
         image = self.config.images.resolve(str(runner.spec.get("image", "")))
         mounts = self._materialise_volumes(runner.spec, lookup)
+        termination_log = self.dir / f"{runner.name}.termination-log"
+        if self.config.containers:
+            # The container's own user writes its termination message and its emptyDirs.
+            termination_log.write_text("")
+            termination_log.chmod(0o666)
+            specs = runner.spec.get("volumeMounts") or []
+            read_only = {mount["mountPath"]: bool(mount.get("readOnly")) for mount in specs}
+            for path, folder in mounts.items():
+                if folder.is_dir() and not read_only[path]:
+                    folder.chmod(0o777)  # an emptyDir: the container's user writes it
+            return build_container_run(
+                runner.spec,
+                pod=self.obj,
+                image=image,
+                name=runner.container_name,
+                lookup=lookup,
+                ports=runner.ports,
+                mounts=[Mount(folder, path, read_only[path]) for path, folder in mounts.items()],
+                hosts=self.config.hosts(),
+                termination_log=termination_log,
+                base_env=self.config.base_env,
+                labels={RUN_LABEL: self.config.run_id},
+            )
         return build_launch(
             runner.spec,
             pod=self.obj,
@@ -339,7 +402,7 @@ class PodWorker:
             ports=runner.ports,
             mounts=mounts,
             hosts=self.config.hosts(),
-            termination_log=self.dir / f"{runner.name}.termination-log",
+            termination_log=termination_log,
             base_env=self.config.base_env,
         )
 

@@ -43,5 +43,6 @@ def test_the_image_runs_the_operator_and_carries_the_console_script_the_wait_hoo
 
 def test_the_build_context_carries_only_what_the_image_needs():
     ignore = (ROOT / "operator" / "Dockerfile.dockerignore").read_text().splitlines()
-    assert ignore[:2] == ["**", "!pyproject.toml"]
-    assert "!operator/" in ignore
+    assert ignore[ignore.index("**") :][:2] == ["**", "!pyproject.toml"]
+    assert "!operator/rollguard/" in ignore, "the sandbox and the emulator stay out of the context"
+    assert "!operator/" not in ignore
