@@ -75,7 +75,7 @@ class _LoadTestPass:
         for kind, state, reason in (
             ("Complete", phase in FINISHED, phase),
             ("Ready", phase == "Passed", phase),
-            ("Stalled", phase == "Error", phase),
+            ("Stalled", phase in ("Failed", "Error"), phase),
         ):
             conditions = set_condition(
                 conditions,
