@@ -169,3 +169,10 @@ def plan_loadtest(snapshot: LoadTestSnapshot) -> Plan:
         return p.result()
     _judge(p, master)
     return p.result()
+
+
+def plan_loadtest_rejection(snapshot: LoadTestSnapshot, refused: str) -> Plan:
+    """The API refused a request of this LoadTest for good: it ends `Error` (Stalled) with the message."""
+    p = _LoadTestPass(snapshot)
+    p.move("Error", f"the API refused {refused}")
+    return p.result()

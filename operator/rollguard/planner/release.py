@@ -10,6 +10,7 @@ operator resumes exactly where it stopped and never repeats a finished step.
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -42,7 +43,7 @@ from rollguard.planner.objects import (
     revision_of_pod,
     template_drifted,
 )
-from rollguard.planner.patches import merge_patch
+from rollguard.planner.patches import apply_merge_patch, merge_patch
 
 TERMINAL = frozenset({"Succeeded", "Blocked", "Failed", "RolledBack"})
 FAILED = frozenset({"Blocked", "Failed", "RolledBack"})
@@ -755,3 +756,17 @@ def plan_release(snapshot: ReleaseSnapshot) -> Plan:
         return p.result()
     p.succeed()
     return p.result()
+
+
+def plan_rejection(snapshot: ReleaseSnapshot, plan: Plan | None, refused: str) -> Plan:
+    """The API refused a request for good (403, 422, ...): the release stops `Failed` with reason
+    `ApiRejected` and the API's message, in the same pass. The revision is held like any failed
+    one: a new template or the retry annotation (after fixing RBAC, say) starts it again."""
+    old = dict(snapshot.release.get("status") or {})
+    status = apply_merge_patch(old, plan.status) if plan else old
+    p = _Pass(dataclasses.replace(snapshot, release={**snapshot.release, "status": status}))
+    p.old = copy.deepcopy(old)
+    p.finish(Fail("Failed", "ApiRejected", f"the API refused {refused}"))
+    result = p.result()
+    result.events = [*(plan.events if plan else []), *result.events]
+    return result
