@@ -705,6 +705,10 @@ def resume(p: _Pass) -> None:
     started = parse_timestamp(p.status.get("phaseStartedAt"))
     if paused_at and started:
         p.status["phaseStartedAt"] = timestamp(started + (p.now - paused_at))
+    deployment = p.snap.deployment
+    if deployment is not None and (deployment.get("spec") or {}).get("paused"):
+        unpause = [{"op": "add", "path": "/spec/paused", "value": False}]
+        p.act("patch", build_deployment(p.release), body=unpause)
 
 
 def keep_stable(p: _Pass) -> None:
