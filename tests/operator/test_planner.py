@@ -320,7 +320,8 @@ def test_an_unhealthy_rollout_restores_the_stable_template_at_once(case, observe
     assert plan.status["rollback"]["detectionSeconds"] == seconds
     # The decision is written first; the next pass restores the stable template.
     assert plan.actions == []
-    assert plan.requeue_after is not None and plan.requeue_after < 0.5
+    assert plan.requeue_after is not None
+    assert plan.requeue_after < 0.5
     status = {**in_phase("RollingOut", ["lint", "expand"]), **plan.status}
     follow_up = plan_release(snap(release(status), now=at(seconds), **observed))
     (action,) = follow_up.actions
