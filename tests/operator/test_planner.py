@@ -170,14 +170,67 @@ def test_a_running_job_is_waited_for_without_new_writes():
 # -- migrations ---------------------------------------------------------------------
 
 
+def migration_pod(phase: str, exit_code: int, reason: str = "Error", message: str = "") -> dict:
+    labels = {
+        "rollguard.dev/release": "api",
+        "rollguard.dev/revision": R2,
+        "rollguard.dev/role": f"migrate-{phase}",
+    }
+    terminated = {"exitCode": exit_code, "reason": reason, "message": message}
+    return {
+        "metadata": {"name": f"api-{phase}-{R2}-x", "labels": labels},
+        "status": {
+            "phase": "Failed",
+            "containerStatuses": [{"name": "migrate", "state": {"terminated": terminated}}],
+        },
+    }
+
+
 def test_unsafe_lint_blocks_the_release_with_nothing_changed():
-    plan = plan_release(snap(release(in_phase("Linting", [])), jobs=[job(f"api-lint-{R2}", "failed")]))
+    plan = plan_release(
+        snap(
+            release(in_phase("Linting", [])),
+            jobs=[job(f"api-lint-{R2}", "failed")],
+            pods=[migration_pod("lint", 2, message='{"ok": false}')],
+        )
+    )
 
     assert plan.actions == []
     assert plan.status["phase"] == "Blocked"
     assert plan.status["reason"] == "UnsafeMigration"
     assert condition(plan, "Stalled").items() >= {"status": "True", "reason": "Blocked"}.items()
     assert condition(plan, "Ready")["reason"] == "UnsafeMigration"
+
+
+@pytest.mark.parametrize(
+    ("pods", "said"),
+    [
+        ([migration_pod("lint", 137, "OOMKilled")], "exit 137 (OOMKilled)"),
+        ([migration_pod("lint", 1, message="ImportError: no module named billing")], "ImportError"),
+        ([migration_pod("lint", 3, message="another migrate_phase holds the migration lock")], "exit 3"),
+        ([], "BackoffLimitExceeded"),
+    ],
+    ids=["oom", "crash", "locked", "no pod left"],
+)
+def test_a_lint_job_that_fails_for_another_reason_is_not_called_unsafe(pods, said):
+    plan = plan_release(
+        snap(release(in_phase("Linting", [])), jobs=[job(f"api-lint-{R2}", "failed")], pods=pods)
+    )
+
+    assert plan.status["phase"] == "Failed"
+    assert plan.status["reason"] == "LintFailed"
+    assert said in plan.status["message"]
+
+
+def test_migration_jobs_retry_a_disrupted_pod_instead_of_failing():
+    from rollguard.builders import build_migration_job
+
+    spec = build_migration_job(release(), "expand")["spec"]
+
+    assert spec["backoffLimit"] == 0
+    assert spec["podFailurePolicy"]["rules"] == [
+        {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget", "status": "True"}]}
+    ]
 
 
 def test_a_failed_expand_fails_the_release_before_the_deployment_is_touched():

@@ -278,3 +278,16 @@ async def test_a_release_named_at_the_limit_gets_children_that_fit(api, operator
     names = api.jobs() + [s["metadata"]["name"] for s in api.emulator.read_all("v1/services", NAMESPACE)]
     assert len(names) == 6  # lint, expand, master, worker, contract and the master's Service
     assert all(len(child) <= 63 for child in names)
+
+
+async def test_a_lint_job_that_crashes_is_a_failure_of_its_own_not_unsafe_sql(
+    api, operator_process, cluster, script
+):
+    script.jobs["migrate-lint"] = "crash"
+
+    await api.apply(release_manifest(image=V1))
+    await wait_for(lambda: api.phase() in ("Failed", "Blocked"), 20)
+
+    assert api.status()["reason"] == "LintFailed"
+    assert "exit 1" in api.status()["message"]
+    assert api.deployment() is None

@@ -71,6 +71,12 @@ def build_migration_job(release: Mapping[str, Any], phase: MigrationPhase) -> di
         "spec": {
             # A migration is never retried blindly: a failure is a verdict the release records.
             "backoffLimit": 0,
+            # A pod lost to a disruption (drain, preemption, eviction) is retried, not a verdict.
+            "podFailurePolicy": {
+                "rules": [
+                    {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget", "status": "True"}]}
+                ]
+            },
             "activeDeadlineSeconds": spec["migrations"]["activeDeadlineSeconds"],
             "ttlSecondsAfterFinished": JOB_TTL_SECONDS,
             "template": {"metadata": {"labels": labels}, "spec": pod_spec},

@@ -53,6 +53,8 @@ POLL_SECONDS = 2.0
 NEXT_PASS = 0.05
 # Failures that hold their revision until the template changes or a person asks for a retry.
 NOT_HELD = frozenset({"InvalidSpec"})
+# The exit code by which `migrate_phase lint` reports unsafe SQL (see docs/contracts.md).
+UNSAFE_EXIT = 2
 
 
 @dataclass(frozen=True)
@@ -336,13 +338,34 @@ def migration_job(p: _Pass, phase: MigrationPhase, failure: tuple[str, str]) -> 
         return Done()
     if state == "failed":
         migrations[phase] = "Failed"
-        migrations["message"] = f"Job {name} failed: {detail}" if detail else f"Job {name} failed"
+        exit_code, ended = _termination(p, phase)
+        said = f"Job {name} failed: {detail}" if detail else f"Job {name} failed"
+        migrations["message"] = f"{said}; {ended}" if ended else said
         fail_phase, reason = failure
-        consequence = "nothing was changed" if fail_phase == "Blocked" else "the Deployment was not touched"
+        if phase == "lint" and exit_code != UNSAFE_EXIT:
+            # Only the documented exit code means unsafe SQL; a crash, OOM or deadline is not a verdict on it.
+            fail_phase, reason = "Failed", "LintFailed"
+        consequence = "nothing was changed" if phase == "lint" else "the Deployment was not touched"
         if phase == "contract":
             consequence = "the new revision keeps serving"
         return Fail(fail_phase, reason, f"{migrations['message']}; {consequence}")
     return Wait(f"{phase} Job {name} running")
+
+
+def _termination(p: _Pass, phase: MigrationPhase) -> tuple[int | None, str]:
+    """The exit code of the phase's migration pod and how it ended (reason and termination message)."""
+    for pod in p.snap.pods:
+        labels = pod.get("metadata", {}).get("labels") or {}
+        if labels.get(ROLE_LABEL) != f"migrate-{phase}" or labels.get(REVISION_LABEL) != p.revision:
+            continue
+        for container in (pod.get("status") or {}).get("containerStatuses") or []:
+            terminated = (container.get("state") or {}).get("terminated")
+            if terminated:
+                code = terminated.get("exitCode")
+                text = str(terminated.get("message") or "").strip()[:500]
+                said = f"exit {code} ({terminated.get('reason', 'Error')})"
+                return (int(code) if code is not None else None), f"{said}: {text}" if text else said
+    return None, ""
 
 
 def _other_migration_running(p: _Pass) -> str | None:
