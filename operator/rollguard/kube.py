@@ -229,12 +229,14 @@ class KubeClient:
         )
         return dict(await self._request("PATCH", path, json=body, headers={"Content-Type": content_type}))
 
-    async def delete(self, api_version: str, kind: str, namespace: str | None, name: str) -> None:
+    async def delete(
+        self, api_version: str, kind: str, namespace: str | None, name: str, propagation: str = "Background"
+    ) -> None:
         try:
             await self._request(
                 "DELETE",
                 _path(api_version, plural_of(kind), namespace, name),
-                json={"propagationPolicy": "Background"},
+                json={"propagationPolicy": propagation},
             )
         except ApiError as exc:
             if exc.status != 404:

@@ -243,7 +243,8 @@ class Reconciler:
         elif action.verb == "patch":
             await self.kube.patch(action.api_version, action.kind, action.namespace, action.name, action.body)
         else:
-            await self.kube.delete(action.api_version, action.kind, action.namespace, action.name)
+            policy = (action.body or {}).get("propagationPolicy", "Background")
+            await self.kube.delete(action.api_version, action.kind, action.namespace, action.name, policy)
 
     async def _record(self, owner: Mapping[str, Any], kind: str, plan: Plan) -> None:
         """The plan's status in one patch, then its events."""

@@ -292,7 +292,9 @@ class RollguardEmulator(kmock.KubernetesEmulator):
         elif request.action == enums.action.UPDATE and request.name is not None:
             self._update(request)
         elif request.action == enums.action.DELETE and request.name is not None:
-            self._delete((request.resource, request.namespace, request.name))
+            options = request.data if isinstance(request.data, Mapping) else {}
+            orphan = options.get("propagationPolicy") == "Orphan"
+            self._delete((request.resource, request.namespace, request.name), orphan=orphan)
 
     def _create(self, request: rendering.Request) -> None:
         assert request.resource is not None
@@ -395,7 +397,7 @@ class RollguardEmulator(kmock.KubernetesEmulator):
         if len(history) > self.history_limit:
             del history[: len(history) - self.history_limit]
 
-    def _delete(self, key: Key) -> None:
+    def _delete(self, key: Key, *, orphan: bool = False) -> None:
         if key not in self.objects or self.objects[key].deleted:
             raise kmock.KubernetesObjectNotFoundError()
         current = self.objects[key].raw
@@ -407,15 +409,17 @@ class RollguardEmulator(kmock.KubernetesEmulator):
                 self._store(key, marked)
                 self._publish(key[0], "MODIFIED", marked)
             return
-        self._remove(key)
+        self._remove(key, orphan=orphan)
 
-    def _remove(self, key: Key) -> None:
+    def _remove(self, key: Key, *, orphan: bool = False) -> None:
+        """Delete the object; its children go too unless `orphan` (propagationPolicy: Orphan)."""
         last = copy.deepcopy(self.objects[key].raw)
         last["metadata"]["resourceVersion"] = self._next_version()
         self._store(key, last)
         self.objects[key].delete()
         self._publish(key[0], "DELETED", last)
-        self._collect_children(last["metadata"].get("uid"))
+        if not orphan:
+            self._collect_children(last["metadata"].get("uid"))
 
     def _collect_children(self, owner_uid: str | None) -> None:
         """Background cascading deletion: the children of a deleted owner go too."""

@@ -70,7 +70,20 @@ def _template(body: Mapping[str, Any]) -> Mapping[str, Any] | None:
 
 def _selector_matches(selector: Mapping[str, Any], labels: Mapping[str, Any]) -> bool:
     wanted = selector.get("matchLabels") or {}
-    return all(labels.get(key) == value for key, value in wanted.items())
+    if not all(labels.get(key) == value for key, value in wanted.items()):
+        return False
+    for expression in selector.get("matchExpressions") or []:
+        key, operator, values = expression["key"], expression["operator"], expression.get("values") or []
+        present = key in labels
+        held = {
+            "In": present and labels[key] in values,
+            "NotIn": not present or labels[key] not in values,
+            "Exists": present,
+            "DoesNotExist": not present,
+        }[operator]
+        if not held:
+            return False
+    return True
 
 
 def problems(plural: str, body: Mapping[str, Any], old: Mapping[str, Any] | None = None) -> list[str]:

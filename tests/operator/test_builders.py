@@ -77,7 +77,11 @@ def test_the_deployment_never_takes_a_serving_pod_away_before_its_replacement_is
     assert deployment["spec"]["strategy"]["rollingUpdate"] == {"maxSurge": 1, "maxUnavailable": 0}
     assert deployment["metadata"]["name"] == "claims-api"
     assert deployment["spec"]["replicas"] == 3
-    assert deployment["spec"]["selector"] == {"matchLabels": {"rollguard.dev/release": "claims-api"}}
+    # Only the API pods: Locust and migration pods carry a role label and are not selected.
+    assert deployment["spec"]["selector"] == {
+        "matchLabels": {"rollguard.dev/release": "claims-api"},
+        "matchExpressions": [{"key": "rollguard.dev/role", "operator": "DoesNotExist"}],
+    }
     assert owner_of(deployment) == {
         "apiVersion": "rollguard.dev/v1alpha1",
         "kind": "ApiRelease",

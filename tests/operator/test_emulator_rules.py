@@ -171,3 +171,23 @@ async def test_a_held_write_is_stored_before_its_answer_comes_back(server):
     tap.release()
     assert (await asyncio.wait_for(request, 5)).status < 300
     assert tap.hits == 1
+
+
+async def test_an_orphaning_delete_leaves_the_children(server):
+    emulator, client = server
+    labels = {"app": "api"}
+    owner = (await (await client.post(DEPLOYMENTS, json=deployment(labels, labels))).json())["metadata"]
+    ref = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "name": "api",
+        "uid": owner["uid"],
+        "controller": True,
+    }
+    child = {"metadata": {"name": "api-pod", "ownerReferences": [ref]}, "spec": {"containers": []}}
+    assert (await client.post(f"{NS}/pods", json=child)).status < 300
+
+    await client.delete(f"{DEPLOYMENTS}/api", json={"propagationPolicy": "Orphan"})
+
+    assert emulator.read("apps/v1/deployments", "ns", "api") is None
+    assert emulator.read("v1/pods", "ns", "api-pod") is not None

@@ -8,6 +8,7 @@ import datetime
 import pytest
 
 from rollguard.builders import pod_template, revision_of
+from rollguard.builders.deployment import api_selector
 from rollguard.planner import ProbeResult, ReleaseSnapshot, plan_release, wants_probe
 from rollguard.planner.patches import merge_patch
 
@@ -73,7 +74,11 @@ def job(name: str, state: str) -> dict:
 def deployment(revision: str, ready: int = 2, total: int = 2, conditions: list | None = None) -> dict:
     return {
         "metadata": {"name": "api", "generation": 3},
-        "spec": {"replicas": 2, "template": pod_template("api", {R1: V1, R2: V2}.get(revision, V2))},
+        "spec": {
+            "replicas": 2,
+            "selector": api_selector("api"),
+            "template": pod_template("api", {R1: V1, R2: V2}.get(revision, V2)),
+        },
         "status": {
             "observedGeneration": 3,
             "replicas": total,
@@ -584,3 +589,16 @@ def test_conditions_keep_their_transition_time_while_their_status_holds():
 )
 def test_merge_patches_are_minimal(old, new, patch):
     assert merge_patch(old, new) == patch
+
+
+def test_a_deployment_with_the_old_selector_is_replaced_and_its_pods_orphaned():
+    done = in_phase("Succeeded", ["lint", "expand", "rollout", "verify", "contract"])
+    done.update(stableRevision=R2, stableTemplate=copy.deepcopy(V2))
+    old = deployment(R2)
+    old["spec"]["selector"] = {"matchLabels": {"rollguard.dev/release": "api"}}
+
+    plan = plan_release(snap(release(done), deployment=old, pods=[pod(R2)] * 2))
+
+    assert [(a.verb, a.kind) for a in plan.actions] == [("delete", "Deployment"), ("create", "Deployment")]
+    assert plan.actions[0].body == {"propagationPolicy": "Orphan"}
+    assert plan.actions[1].body["spec"]["selector"] == api_selector("api")

@@ -291,3 +291,25 @@ async def test_a_lint_job_that_crashes_is_a_failure_of_its_own_not_unsafe_sql(
     assert api.status()["reason"] == "LintFailed"
     assert "exit 1" in api.status()["message"]
     assert api.deployment() is None
+
+
+async def test_a_deployment_with_the_old_selector_moves_to_the_new_one_without_losing_a_pod(
+    api, operator_process, cluster
+):
+    await stable_v1(api)
+    # The Deployment as an earlier operator made it: selecting every pod labelled with the release.
+    old = api.deployment()
+    old["spec"]["selector"] = {"matchLabels": {"rollguard.dev/release": "claims-api"}}
+    old["metadata"] = {k: old["metadata"][k] for k in ("name", "namespace", "labels", "ownerReferences")}
+    old.pop("status", None)
+    deletions = api.emulator.tap(action="DELETE", plural="pods")
+    await api.server.client.delete(DEPLOYMENT, json={"propagationPolicy": "Orphan"})
+    response = await api.server.client.post(f"/apis/apps/v1/namespaces/{NAMESPACE}/deployments", json=old)
+    assert response.status < 300, await response.text()
+
+    await wait_for(lambda: "matchExpressions" in (api.deployment() or {}).get("spec", {}).get("selector", {}))
+    await wait_for(lambda: (api.deployment() or {}).get("status", {}).get("availableReplicas") == 2)
+
+    assert deletions.hits == 0
+    assert api.phase() == "Succeeded"
+    assert api.image() == V1

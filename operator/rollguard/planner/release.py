@@ -427,6 +427,12 @@ def _ensure_deployment(p: _Pass, template: dict[str, Any] | None, revision: str)
         p.act("create", desired)
         return Wait(f"Deployment {p.name} created with revision {revision}", after=0.5)
     live = deployment.get("spec", {})
+    if live.get("selector") != desired["spec"]["selector"]:
+        # A selector is immutable: the Deployment is replaced, its ReplicaSets and pods orphaned so
+        # they keep serving; the new Deployment adopts them (they match its selector) and rolls on.
+        p.act("delete", desired, body={"propagationPolicy": "Orphan"})
+        p.act("create", desired)
+        return Wait(f"Deployment {p.name} replaced for its new selector; its pods kept serving", after=0.5)
     if (
         deployment_revision(deployment) != revision
         or template_drifted(desired["spec"]["template"], live.get("template") or {})
