@@ -57,6 +57,8 @@ async def test_the_role_covers_exactly_what_the_operator_does(api, operator, clu
         # Never called: OwnerReferencesPermissionEnforcement checks it when a child has blockOwnerDeletion.
         ("update", "rollguard.dev", "apireleases/finalizers"),
         ("update", "rollguard.dev", "loadtests/finalizers"),
+        # Replacing a Deployment whose selector has to change (its pods orphaned, kept serving).
+        ("delete", "apps", "deployments"),
         ("get", "", "configmaps"),
         ("get", "", "pods"),
         ("get", "", "services"),
