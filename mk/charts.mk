@@ -15,7 +15,7 @@ CHECKOV_VENV := $(TOOLS)/checkov
 CHECKOV := $(CHECKOV_VENV)/bin/checkov
 CHART_DIRS := charts/rollguard charts/claims-api
 
-.PHONY: helm checkov sync-crds sync-locustfile charts-docs charts-lint charts-scan charts-lock-checkov
+.PHONY: helm checkov sync-crds sync-rbac sync-locustfile charts-docs charts-lint charts-scan charts-lock-checkov
 
 $(HELM): | $(UV)
 	rm -rf $(TOOLS)/helm-download && mkdir -p $(TOOLS)/helm-download $(TOOLS)/bin
@@ -53,6 +53,10 @@ sync-crds: ## copy manifests/crds/ into the operator chart's crds/ (a test fails
 	mkdir -p charts/rollguard/crds
 	rm -f charts/rollguard/crds/*.yaml
 	cp manifests/crds/*.yaml charts/rollguard/crds/
+
+sync-rbac: ## copy manifests/rbac/role.yaml into the operator chart's files/ (a test fails on drift)
+	mkdir -p charts/rollguard/files
+	cp manifests/rbac/role.yaml charts/rollguard/files/operator-role.yaml
 
 sync-locustfile: ## copy loadtest/locustfile.py into the API chart (a test fails on drift)
 	mkdir -p charts/claims-api/files

@@ -71,13 +71,30 @@ class ConnectionInfo(Protocol):
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, request: str = "") -> None:
         super().__init__(f"HTTP {status}: {message}")
         self.status = status
+        self.message = message
+        # The request refused, as "METHOD path", for messages that say what was refused.
+        self.request = request
+
+    @property
+    def permanent(self) -> bool:
+        """Refusals that the same request can never overcome: bad requests, RBAC, invalid objects."""
+        return self.status in (400, 401, 403, 405, 415, 422)
 
 
 class TransientApiError(ApiError):
     """Worth retrying: conflicts, throttling, server errors and broken connections."""
+
+
+def _reason(text: str) -> str:
+    """The message of a Kubernetes Status body, or the body itself."""
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return text
+    return str(body.get("message") or text) if isinstance(body, dict) else text
 
 
 def plural_of(kind: str) -> str:
@@ -156,7 +173,8 @@ class KubeClient:
                 if response.status >= 400:
                     text = await response.text()
                     transient = response.status in (409, 429) or response.status >= 500
-                    raise (TransientApiError if transient else ApiError)(response.status, text[:500])
+                    error = TransientApiError if transient else ApiError
+                    raise error(response.status, _reason(text)[:500], f"{method} {path}")
                 return await response.json(content_type=None)
         except (aiohttp.ClientConnectionError, TimeoutError) as exc:
             raise TransientApiError(0, f"{method} {path}: {exc!r}") from exc
@@ -211,12 +229,14 @@ class KubeClient:
         )
         return dict(await self._request("PATCH", path, json=body, headers={"Content-Type": content_type}))
 
-    async def delete(self, api_version: str, kind: str, namespace: str | None, name: str) -> None:
+    async def delete(
+        self, api_version: str, kind: str, namespace: str | None, name: str, propagation: str = "Background"
+    ) -> None:
         try:
             await self._request(
                 "DELETE",
                 _path(api_version, plural_of(kind), namespace, name),
-                json={"propagationPolicy": "Background"},
+                json={"propagationPolicy": propagation},
             )
         except ApiError as exc:
             if exc.status != 404:

@@ -17,13 +17,16 @@ from typing import Any
 from rollguard import metrics, probe
 from rollguard.builders.loadtest import verification_name
 from rollguard.builders.spec import API_VERSION, LOADTEST_LABEL, RELEASE_LABEL, ROLE_LABEL, revision_of
-from rollguard.kube import KubeClient
+from rollguard.kube import ApiError, KubeClient
 from rollguard.planner import (
+    Action,
     Event,
     LoadTestSnapshot,
     Plan,
     ReleaseSnapshot,
     plan_loadtest,
+    plan_loadtest_rejection,
+    plan_rejection,
     plan_release,
     wants_probe,
 )
@@ -42,6 +45,23 @@ class _Gate:
 
 def _now() -> datetime.datetime:
     return datetime.datetime.now(tz=datetime.UTC)
+
+
+class Refused(Exception):
+    """A write the API refused for good, with the action it was about."""
+
+    def __init__(self, action: Action | None, error: ApiError) -> None:
+        super().__init__(str(error))
+        self.action = action
+        self.error = error
+
+    def describe(self) -> str:
+        what = (
+            f"to {self.action.verb} {self.action.kind} {self.action.name}"
+            if self.action
+            else f"the request {self.error.request}"
+        )
+        return f"{what}: HTTP {self.error.status}: {self.error.message}"
 
 
 class Reconciler:
@@ -123,12 +143,25 @@ class Reconciler:
         if release is None or release["metadata"].get("deletionTimestamp"):
             self.forget("ApiRelease", namespace, name)
             return None
-        snapshot = await self.observe_release(release)
+        try:
+            snapshot = await self.observe_release(release)
+        except ApiError as exc:
+            if not exc.permanent:
+                raise
+            empty = ReleaseSnapshot(release, None, [], {}, None, _now())
+            plan = plan_rejection(empty, None, Refused(None, exc).describe())
+            await self._record(release, "ApiRelease", plan)
+            return plan
         if target := wants_probe(snapshot):
             result = await probe.check(probe.service_url(target), target.timeout_seconds)
             snapshot = dataclasses.replace(snapshot, probe=result, now=_now())
         plan = plan_release(snapshot)
-        await self._write(release, "ApiRelease", plan)
+        try:
+            await self._apply(plan)
+        except Refused as refused:
+            logger.warning("ApiRelease %s/%s: %s", namespace, name, refused.describe())
+            plan = plan_rejection(snapshot, plan, refused.describe())
+        await self._record(release, "ApiRelease", plan)
         metrics.record_release(plan)
         return plan
 
@@ -173,31 +206,48 @@ class Reconciler:
         if loadtest is None or loadtest["metadata"].get("deletionTimestamp"):
             self.forget("LoadTest", namespace, name)
             return None
-        plan = plan_loadtest(await self.observe_loadtest(loadtest))
-        await self._write(loadtest, "LoadTest", plan)
+        try:
+            snapshot = await self.observe_loadtest(loadtest)
+            plan = plan_loadtest(snapshot)
+            await self._apply(plan)
+        except (ApiError, Refused) as exc:
+            refused = exc if isinstance(exc, Refused) else Refused(None, exc)
+            if not refused.error.permanent:
+                raise
+            logger.warning("LoadTest %s/%s: %s", namespace, name, refused.describe())
+            plan = plan_loadtest_rejection(
+                LoadTestSnapshot(loadtest, {}, {}, [], True, _now()), refused.describe()
+            )
+        await self._record(loadtest, "LoadTest", plan)
         metrics.record_loadtest(plan)
         return plan
 
     # -- writing -----------------------------------------------------------
 
-    async def _write(self, owner: Mapping[str, Any], kind: str, plan: Plan) -> None:
-        """Apply the plan's writes, then its status in one patch, then its events."""
+    async def _apply(self, plan: Plan) -> None:
+        """Apply the plan's writes in order; a permanent refusal stops them and raises `Refused`."""
         for action in plan.actions:
-            if action.verb == "create":
-                _, created = await self.kube.create(action.body)
-                logger.info(
-                    "%s %s/%s %s",
-                    "created" if created else "found",
-                    action.kind,
-                    action.name,
-                    action.namespace,
-                )
-            elif action.verb == "patch":
-                await self.kube.patch(
-                    action.api_version, action.kind, action.namespace, action.name, action.body
-                )
-            else:
-                await self.kube.delete(action.api_version, action.kind, action.namespace, action.name)
+            try:
+                await self._act(action)
+            except ApiError as exc:
+                if exc.permanent:
+                    raise Refused(action, exc) from exc
+                raise
+
+    async def _act(self, action: Action) -> None:
+        if action.verb == "create":
+            _, created = await self.kube.create(action.body)
+            logger.info(
+                "%s %s/%s %s", "created" if created else "found", action.kind, action.name, action.namespace
+            )
+        elif action.verb == "patch":
+            await self.kube.patch(action.api_version, action.kind, action.namespace, action.name, action.body)
+        else:
+            policy = (action.body or {}).get("propagationPolicy", "Background")
+            await self.kube.delete(action.api_version, action.kind, action.namespace, action.name, policy)
+
+    async def _record(self, owner: Mapping[str, Any], kind: str, plan: Plan) -> None:
+        """The plan's status in one patch, then its events."""
         meta = owner["metadata"]
         if plan.status:
             await self.kube.patch(

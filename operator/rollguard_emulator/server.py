@@ -26,8 +26,11 @@ import jsonpatch
 import kmock
 from kmock._internal import dicts, enums, rendering
 
+from rollguard_emulator import validation
 from rollguard_emulator.faults import Fault
+from rollguard_emulator.rbac import Binding, blocking_owners, grants_of
 from rollguard_emulator.selectors import Predicate, field_selector, label_selector
+from rollguard_emulator.taps import Tap
 
 Key = tuple[kmock.resource, str | None, str]
 _CLOSE = None  # the sentinel that ends one watch stream
@@ -39,6 +42,15 @@ def _now() -> str:
 
 def _conflict(message: str) -> kmock.KubernetesError:
     return kmock.KubernetesError(status=409, reason="Conflict", message=message, details={})
+
+
+def _invalid(kind: str, name: str, found: list[str]) -> kmock.KubernetesError:
+    message = f'{kind} "{name}" is invalid: ' + "; ".join(found)
+    return kmock.KubernetesError(status=422, reason="Invalid", message=message, details={})
+
+
+def _forbidden(message: str) -> kmock.KubernetesError:
+    return kmock.KubernetesError(status=403, reason="Forbidden", message=message, details={})
 
 
 @dataclass
@@ -63,6 +75,9 @@ class RollguardEmulator(kmock.KubernetesEmulator):
     _log_floor: int = attrs.field(default=0, init=False)
     _watches: list[_Watch] = attrs.field(factory=list, init=False)
     _faults: list[Fault] = attrs.field(factory=list, init=False)
+    _taps: list[Tap] = attrs.field(factory=list, init=False)
+    # Bearer token -> the Role bound to that identity; requests without such a token are unrestricted.
+    _bindings: dict[str, Binding] = attrs.field(factory=dict, init=False)
     # How many times each (plural, namespace, name) was created: get-or-create must keep this at 1.
     created: collections.Counter[tuple[str, str | None, str]] = attrs.field(
         factory=collections.Counter, init=False
@@ -131,6 +146,33 @@ class RollguardEmulator(kmock.KubernetesEmulator):
         self._faults.append(fault)
         return fault
 
+    def tap(
+        self,
+        *,
+        action: str | None = None,
+        plural: str | None = None,
+        subresource: str | None = None,
+        when: Any = None,
+        hold: bool = False,
+    ) -> Tap:
+        """Count the matching writes (`when(body)` filters on the request body); with `hold`, store
+        each one but keep its response back until `tap.release()`."""
+        tap = Tap(action=action, plural=plural, subresource=subresource, when=when, hold=hold)
+        self._taps.append(tap)
+        return tap
+
+    def enforce_rbac(
+        self,
+        token: str,
+        rules: Iterable[Mapping[str, Any]],
+        *,
+        namespace: str | None,
+        user: str = "system:serviceaccount:rollguard:rollguard-operator",
+    ) -> None:
+        """Authorize every request bearing `token` with these Role (or, namespace None, ClusterRole)
+        rules: anything they do not grant is 403 Forbidden."""
+        self._bindings[token] = Binding(token, user, namespace, tuple(grants_of(rules)))
+
     def drop_watches(self) -> int:
         """Close every open watch stream, as a restarting API server or a broken proxy would."""
         for watch in self._watches:
@@ -171,6 +213,7 @@ class RollguardEmulator(kmock.KubernetesEmulator):
         resource = request.resource.plural + (f"/{request.subresource}" if request.subresource else "")
         agent = request.headers.get("User-Agent", "").split("/")[0]
         self.audit[(agent, verb, request.resource.group or "", resource)] += 1
+        self._authorize(request, verb, resource)
         for fault in self._faults:
             if fault.matches(action, request.resource.plural, request.subresource):
                 fault.hits += 1
@@ -180,10 +223,60 @@ class RollguardEmulator(kmock.KubernetesEmulator):
         if request.action in (enums.action.CREATE, enums.action.UPDATE, enums.action.DELETE):
             async with self._write_lock:
                 self._write(request)
+            await self._tapped(request, action)
         if len(self._payloads) == self._builtin_payloads and request.action in self._direct:
             return await self._direct[request.action](request)
         # Skip KubernetesEmulator's own write logic (replaced above); keep its routing and reads.
         return await super(kmock.KubernetesEmulator, self)._handle(request)
+
+    def _authorize(self, request: rendering.Request, verb: str, resource: str) -> None:
+        assert request.resource is not None
+        header = request.headers.get("Authorization", "")
+        binding = self._bindings.get(header.removeprefix("Bearer ").strip()) if header else None
+        if binding is None:
+            return
+        group = request.resource.group or ""
+        if not binding.allows(verb, group, resource, request.namespace, request.name):
+            raise _forbidden(binding.refusal(verb, group, resource, request.namespace, request.name))
+        if request.action is enums.action.CREATE and isinstance(request.data, Mapping):
+            for ref in blocking_owners(request.data):
+                owner_group = ref.get("apiVersion", "").rpartition("/")[0]
+                plural = self._plural_of(owner_group, ref.get("kind", ""))
+                if not binding.allows("update", owner_group, f"{plural}/finalizers", request.namespace, None):
+                    raise _forbidden(
+                        f"{request.resource.plural} is forbidden: cannot set blockOwnerDeletion if an "
+                        f"ownerReference refers to a resource you can't set finalizers on: "
+                        f'User "{binding.user}" cannot update resource "{plural}/finalizers" '
+                        f'in API group "{owner_group}" in the namespace "{request.namespace}"'
+                    )
+
+    def _plural_of(self, group: str, kind: str) -> str:
+        for resource, info in self.resources.items():
+            if (
+                isinstance(resource, kmock.resource)
+                and (resource.group or "") == group
+                and getattr(info, "kind", None) == kind
+            ):
+                return resource.plural or kind.lower() + "s"
+        return kind.lower() + "s"
+
+    async def _tapped(self, request: rendering.Request, action: str) -> None:
+        assert request.resource is not None
+        for tap in list(self._taps):
+            if tap.matches(action, request.resource.plural, request.subresource, request.data):
+                tap.hits += 1
+                tap.reached.set()
+                if tap.hold:
+                    await tap.released.wait()
+
+    def _validate(
+        self, resource: kmock.resource, body: Mapping[str, Any], old: Mapping[str, Any] | None
+    ) -> None:
+        found = validation.problems(resource.plural or "", body, old)
+        if found:
+            info = self.resources.get(resource, None)
+            kind = str(getattr(info, "kind", None) or resource.plural)
+            raise _invalid(kind, str(body.get("metadata", {}).get("name", "")), found)
 
     def _has_status(self, resource: kmock.resource) -> bool:
         return resource in self.resources and "status" in self.resources[resource].subresources
@@ -199,7 +292,9 @@ class RollguardEmulator(kmock.KubernetesEmulator):
         elif request.action == enums.action.UPDATE and request.name is not None:
             self._update(request)
         elif request.action == enums.action.DELETE and request.name is not None:
-            self._delete((request.resource, request.namespace, request.name))
+            options = request.data if isinstance(request.data, Mapping) else {}
+            orphan = options.get("propagationPolicy") == "Orphan"
+            self._delete((request.resource, request.namespace, request.name), orphan=orphan)
 
     def _create(self, request: rendering.Request) -> None:
         assert request.resource is not None
@@ -213,6 +308,7 @@ class RollguardEmulator(kmock.KubernetesEmulator):
             raise kmock.KubernetesError(
                 status=409, reason="AlreadyExists", message=f"{key[2]!r} already exists", details={}
             )
+        self._validate(request.resource, body, None)
         if namespace is not None:
             meta["namespace"] = namespace
         meta.update(
@@ -257,6 +353,8 @@ class RollguardEmulator(kmock.KubernetesEmulator):
         new = self._apply_subresource_rules(request.resource, request.subresource, old, candidate)
         if new == old:
             return
+        if request.subresource is None:
+            self._validate(request.resource, new, old)
         new["metadata"]["resourceVersion"] = self._next_version()
         self._store(key, new)
         self._publish(request.resource, "MODIFIED", new)
@@ -299,7 +397,7 @@ class RollguardEmulator(kmock.KubernetesEmulator):
         if len(history) > self.history_limit:
             del history[: len(history) - self.history_limit]
 
-    def _delete(self, key: Key) -> None:
+    def _delete(self, key: Key, *, orphan: bool = False) -> None:
         if key not in self.objects or self.objects[key].deleted:
             raise kmock.KubernetesObjectNotFoundError()
         current = self.objects[key].raw
@@ -311,15 +409,17 @@ class RollguardEmulator(kmock.KubernetesEmulator):
                 self._store(key, marked)
                 self._publish(key[0], "MODIFIED", marked)
             return
-        self._remove(key)
+        self._remove(key, orphan=orphan)
 
-    def _remove(self, key: Key) -> None:
+    def _remove(self, key: Key, *, orphan: bool = False) -> None:
+        """Delete the object; its children go too unless `orphan` (propagationPolicy: Orphan)."""
         last = copy.deepcopy(self.objects[key].raw)
         last["metadata"]["resourceVersion"] = self._next_version()
         self._store(key, last)
         self.objects[key].delete()
         self._publish(key[0], "DELETED", last)
-        self._collect_children(last["metadata"].get("uid"))
+        if not orphan:
+            self._collect_children(last["metadata"].get("uid"))
 
     def _collect_children(self, owner_uid: str | None) -> None:
         """Background cascading deletion: the children of a deleted owner go too."""

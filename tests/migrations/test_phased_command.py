@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from phased_previous_release import exercise_claims
 
@@ -175,3 +177,36 @@ def test_unapplied_expand_lists_what_the_new_code_still_waits_for(claims):
         assert unapplied_expand(claims.alias) == ["claims.0002_claim_number_unique", "claims.0003_claim_memo"]
         claims.phase("expand")
         assert unapplied_expand(claims.alias) == []
+
+
+LOCK_KEY = 0x726F6C6C67756172
+
+
+def test_a_phase_waits_for_the_migration_lock_another_run_holds_then_applies(claims):
+    holder = claims.connect()
+    holder.execute("SELECT pg_advisory_lock(%s)", [LOCK_KEY])
+    threading.Timer(1.0, holder.close).start()  # the other run ends, its session with it
+
+    result = claims.phase("expand", "--lock-wait", "20")
+
+    assert result.returncode == 0, result.stderr
+    assert result.report["lockWaitSeconds"] >= 0.9
+    assert {m["name"] for m in result.report["applied"]} == {"0002_claim_number_unique", "0003_claim_memo"}
+
+
+def test_a_phase_gives_up_on_a_held_lock_with_exit_3_and_changes_nothing(claims):
+    with claims.connect() as holder:
+        holder.execute("SELECT pg_advisory_lock(%s)", [LOCK_KEY])
+
+        result = claims.phase("expand", "--lock-wait", "0.5")
+
+        assert result.returncode == 3
+        assert "another migrate_phase holds the migration lock" in result.report["error"]
+        assert claims.sql("SELECT count(*) FROM django_migrations WHERE name = '0003_claim_memo'") == [(0,)]
+
+
+def test_the_lock_is_released_when_the_phase_ends(claims):
+    assert claims.phase("lint").returncode == 0
+
+    with claims.connect() as other:
+        assert other.execute("SELECT pg_try_advisory_lock(%s)", [LOCK_KEY]).fetchone() == (True,)

@@ -71,6 +71,8 @@ class Script:
     decisive_restarts: int = 3
     # How many /health/ready requests answer 503 before the Service is judged by its pods.
     health_failures: int = 0
+    # Seconds the Deployment controller takes to notice a new Deployment generation.
+    controller_lag: float = 0.0
 
 
 class ServiceStub:
@@ -125,6 +127,8 @@ class FakeCluster:
         # When the kubelet wrote the pod status that decides the release's health (for benchmarks).
         self.decisive_at: dict[str, float] = {}
         self._born: dict[str, float] = {}
+        # When the Deployment controller first saw each (Deployment, generation).
+        self._noticed: dict[tuple[str, int], float] = {}
         self._session: aiohttp.ClientSession | None = None
         self.errors: list[Exception] = []
         self.api_errors: list[Exception] = []
@@ -211,6 +215,10 @@ class FakeCluster:
     async def _reconcile_deployment(self, deployment: dict[str, Any], all_pods: list[dict[str, Any]]) -> None:
         """`all_pods`: the pods of this Deployment's release, migration pods excluded."""
         name = deployment["metadata"]["name"]
+        generation = deployment["metadata"].get("generation", 1)
+        noticed = self._noticed.setdefault((name, generation), time.monotonic())
+        if time.monotonic() - noticed < self.script.controller_lag:
+            return  # a lagging controller: the status still describes an older generation
         spec = deployment["spec"]
         template = spec["template"]
         labels = template["metadata"]["labels"]
@@ -219,7 +227,9 @@ class FakeCluster:
         mine = all_pods
         current = [pod for pod in mine if pod["metadata"]["labels"].get(REVISION_LABEL) == revision]
         older = [pod for pod in mine if pod["metadata"]["labels"].get(REVISION_LABEL) != revision]
-        for index in range(len(current), replicas):
+        # A paused Deployment starts no pods of a new template and removes none of the old ones.
+        paused = bool(spec.get("paused")) and bool(older)
+        for index in range(len(current), 0 if paused else replicas):
             pod_name = f"{name}-{revision}-{index}"
             self._born[pod_name] = time.monotonic()
             body = {
@@ -233,7 +243,7 @@ class FakeCluster:
         for pod in current:
             await self._kubelet(pod, behaviour)
         ready_new = sum(1 for pod in current if self._is_ready(pod))
-        if ready_new >= replicas:
+        if ready_new >= replicas and not paused:
             for pod in older:
                 await self._delete("v1", "pods", pod["metadata"]["name"])
             older = []
@@ -244,8 +254,10 @@ class FakeCluster:
             progressing["reason"] = "NewReplicaSetAvailable"
         elif behaviour == "deadline" and current:
             progressing = {"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded"}
+        if paused:
+            progressing = {"type": "Progressing", "status": "Unknown", "reason": "DeploymentPaused"}
         status = {
-            "observedGeneration": deployment["metadata"].get("generation", 1),
+            "observedGeneration": generation,
             "replicas": len(current) + len(older),
             "updatedReplicas": len(current),
             "readyReplicas": ready_new + ready_old,

@@ -77,7 +77,11 @@ def test_the_deployment_never_takes_a_serving_pod_away_before_its_replacement_is
     assert deployment["spec"]["strategy"]["rollingUpdate"] == {"maxSurge": 1, "maxUnavailable": 0}
     assert deployment["metadata"]["name"] == "claims-api"
     assert deployment["spec"]["replicas"] == 3
-    assert deployment["spec"]["selector"] == {"matchLabels": {"rollguard.dev/release": "claims-api"}}
+    # Only the API pods: Locust and migration pods carry a role label and are not selected.
+    assert deployment["spec"]["selector"] == {
+        "matchLabels": {"rollguard.dev/release": "claims-api"},
+        "matchExpressions": [{"key": "rollguard.dev/role", "operator": "DoesNotExist"}],
+    }
     assert owner_of(deployment) == {
         "apiVersion": "rollguard.dev/v1alpha1",
         "kind": "ApiRelease",
@@ -239,3 +243,15 @@ def test_locust_pods_of_a_standalone_load_test_name_no_release(loadtest):
     labels = build_master_job(loadtest)["spec"]["template"]["metadata"]["labels"]
 
     assert "rollguard.dev/release" not in labels
+
+
+@pytest.mark.parametrize("length", [20, 63, 64, 200])
+def test_child_names_fit_a_dns_label_and_stay_distinct(length):
+    from rollguard.builders.common import fit_name
+
+    name = "r" * (length - 1) + "a"
+    other = "r" * (length - 1) + "b"
+
+    assert len(fit_name(name)) <= 63
+    assert fit_name(name) == (name if length <= 63 else fit_name(name))
+    assert fit_name(name) != fit_name(other)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import datetime
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,12 @@ EXAMPLES = ROOT / "manifests" / "examples"
 
 # The CEL rules the CRDs carry, evaluated in Python over the object with its defaults applied.
 CEL: dict[str, Callable[[dict[str, Any]], bool]] = {
+    "self.metadata.name.size() <= 63 && self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')": (
+        lambda s: (
+            len(s["metadata"]["name"]) <= 63
+            and re.fullmatch(r"[a-z]([-a-z0-9]*[a-z0-9])?", s["metadata"]["name"]) is not None
+        )
+    ),
     "!self.enabled || has(self.image)": lambda s: not s.get("enabled") or "image" in s,
     "self.p95Ms > 0 && self.errorRatePercent > 0": lambda s: s["p95Ms"] > 0 and s["errorRatePercent"] > 0,
     "has(self.service) != has(self.url)": lambda s: ("service" in s) != ("url" in s),

@@ -7,7 +7,8 @@ import datetime
 
 import pytest
 
-from rollguard.builders import revision_of
+from rollguard.builders import pod_template, revision_of
+from rollguard.builders.deployment import api_selector
 from rollguard.planner import ProbeResult, ReleaseSnapshot, plan_release, wants_probe
 from rollguard.planner.patches import merge_patch
 
@@ -73,7 +74,11 @@ def job(name: str, state: str) -> dict:
 def deployment(revision: str, ready: int = 2, total: int = 2, conditions: list | None = None) -> dict:
     return {
         "metadata": {"name": "api", "generation": 3},
-        "spec": {"replicas": 2, "template": {"metadata": {"labels": {"rollguard.dev/revision": revision}}}},
+        "spec": {
+            "replicas": 2,
+            "selector": api_selector("api"),
+            "template": pod_template("api", {R1: V1, R2: V2}.get(revision, V2)),
+        },
         "status": {
             "observedGeneration": 3,
             "replicas": total,
@@ -170,14 +175,67 @@ def test_a_running_job_is_waited_for_without_new_writes():
 # -- migrations ---------------------------------------------------------------------
 
 
+def migration_pod(phase: str, exit_code: int, reason: str = "Error", message: str = "") -> dict:
+    labels = {
+        "rollguard.dev/release": "api",
+        "rollguard.dev/revision": R2,
+        "rollguard.dev/role": f"migrate-{phase}",
+    }
+    terminated = {"exitCode": exit_code, "reason": reason, "message": message}
+    return {
+        "metadata": {"name": f"api-{phase}-{R2}-x", "labels": labels},
+        "status": {
+            "phase": "Failed",
+            "containerStatuses": [{"name": "migrate", "state": {"terminated": terminated}}],
+        },
+    }
+
+
 def test_unsafe_lint_blocks_the_release_with_nothing_changed():
-    plan = plan_release(snap(release(in_phase("Linting", [])), jobs=[job(f"api-lint-{R2}", "failed")]))
+    plan = plan_release(
+        snap(
+            release(in_phase("Linting", [])),
+            jobs=[job(f"api-lint-{R2}", "failed")],
+            pods=[migration_pod("lint", 2, message='{"ok": false}')],
+        )
+    )
 
     assert plan.actions == []
     assert plan.status["phase"] == "Blocked"
     assert plan.status["reason"] == "UnsafeMigration"
     assert condition(plan, "Stalled").items() >= {"status": "True", "reason": "Blocked"}.items()
     assert condition(plan, "Ready")["reason"] == "UnsafeMigration"
+
+
+@pytest.mark.parametrize(
+    ("pods", "said"),
+    [
+        ([migration_pod("lint", 137, "OOMKilled")], "exit 137 (OOMKilled)"),
+        ([migration_pod("lint", 1, message="ImportError: no module named billing")], "ImportError"),
+        ([migration_pod("lint", 3, message="another migrate_phase holds the migration lock")], "exit 3"),
+        ([], "BackoffLimitExceeded"),
+    ],
+    ids=["oom", "crash", "locked", "no pod left"],
+)
+def test_a_lint_job_that_fails_for_another_reason_is_not_called_unsafe(pods, said):
+    plan = plan_release(
+        snap(release(in_phase("Linting", [])), jobs=[job(f"api-lint-{R2}", "failed")], pods=pods)
+    )
+
+    assert plan.status["phase"] == "Failed"
+    assert plan.status["reason"] == "LintFailed"
+    assert said in plan.status["message"]
+
+
+def test_migration_jobs_retry_a_disrupted_pod_instead_of_failing():
+    from rollguard.builders import build_migration_job
+
+    spec = build_migration_job(release(), "expand")["spec"]
+
+    assert spec["backoffLimit"] == 0
+    assert spec["podFailurePolicy"]["rules"] == [
+        {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget", "status": "True"}]}
+    ]
 
 
 def test_a_failed_expand_fails_the_release_before_the_deployment_is_touched():
@@ -269,9 +327,15 @@ def test_a_healthy_rollout_moves_on_to_the_contract_without_a_load_test():
         )
     )
 
-    assert created(plan) == [f"Job/api-contract-{R2}"]
+    # The revision becomes the rollback target before its contract Job may start.
+    assert created(plan) == []
     assert plan.status["phase"] == "Contracting"
+    assert plan.status["stableRevision"] == R2
     assert condition(plan, "Verified")["reason"] == "NotConfigured"
+
+    status = merge_patch({}, {**in_phase("RollingOut", ["lint", "expand"]), **plan.status})
+    follow_up = plan_release(snap(release(status), deployment=deployment(R2), pods=[pod(R2), pod(R2)]))
+    assert created(follow_up) == [f"Job/api-contract-{R2}"]
 
 
 FAILURES = [
@@ -312,7 +376,13 @@ def test_an_unhealthy_rollout_restores_the_stable_template_at_once(case, observe
     assert plan.status["phase"] == "RollingBack"
     assert plan.status["rollback"]["reason"] == reason
     assert plan.status["rollback"]["detectionSeconds"] == seconds
-    (action,) = plan.actions
+    # The decision is written first; the next pass restores the stable template.
+    assert plan.actions == []
+    assert plan.requeue_after is not None
+    assert plan.requeue_after < 0.5
+    status = {**in_phase("RollingOut", ["lint", "expand"]), **plan.status}
+    follow_up = plan_release(snap(release(status), now=at(seconds), **observed))
+    (action,) = follow_up.actions
     ops = {op["path"]: op["value"] for op in action.body}
     assert ops["/spec/template"]["spec"]["containers"][0]["image"] == "api:v1"
     assert [e.reason for e in plan.events] == ["RollingBack"]
@@ -440,6 +510,7 @@ def test_the_verification_load_test_is_created_for_the_revision():
 )
 def test_the_contract_runs_only_when_allowed_and_no_older_pod_is_left(policy, annotations, pods, expected):
     status = in_phase("Contracting", ["lint", "expand", "rollout", "verify"])
+    status.update(stableRevision=R2, stableTemplate=copy.deepcopy(V2))
     rel = release(status, annotations=annotations, migrations={"contractPolicy": policy})
 
     plan = plan_release(snap(rel, deployment=deployment(R2), pods=[pod(R2), pod(R2), *pods]))
@@ -451,11 +522,12 @@ def test_the_contract_runs_only_when_allowed_and_no_older_pod_is_left(policy, an
 def test_success_records_the_stable_revision_and_a_bounded_history():
     history = [{"revision": str(i), "phase": "Succeeded"} for i in range(10)]
     status = in_phase("Contracting", ["lint", "expand", "rollout", "verify"], history=history)
+    status.update(stableRevision=R2, stableTemplate=copy.deepcopy(V2))
 
     plan = plan_release(snap(release(status), jobs=[job(f"api-contract-{R2}", "succeeded")]))
 
     assert plan.status["phase"] == "Succeeded"
-    assert plan.status["stableRevision"] == R2
+    assert {**status, **plan.status}["stableRevision"] == R2
     assert len(plan.status["history"]) == 10
     assert plan.status["history"][-1]["revision"] == R2
     assert condition(plan, "Ready")["status"] == "True"
@@ -467,10 +539,11 @@ def test_success_records_the_stable_revision_and_a_bounded_history():
 
 def test_a_terminal_release_writes_nothing_more():
     done = in_phase("Succeeded", ["lint", "expand", "rollout", "verify", "contract"])
-    first = plan_release(snap(release(done)))
+    done.update(stableRevision=R2, stableTemplate=copy.deepcopy(V2))
+    first = plan_release(snap(release(done), deployment=deployment(R2)))
     settled = release({**done, "conditions": first.status["conditions"]})
 
-    plan = plan_release(snap(settled, now=at(3600)))
+    plan = plan_release(snap(settled, now=at(3600), deployment=deployment(R2)))
 
     assert plan.actions == []
     assert plan.status == {}
@@ -516,3 +589,16 @@ def test_conditions_keep_their_transition_time_while_their_status_holds():
 )
 def test_merge_patches_are_minimal(old, new, patch):
     assert merge_patch(old, new) == patch
+
+
+def test_a_deployment_with_the_old_selector_is_replaced_and_its_pods_orphaned():
+    done = in_phase("Succeeded", ["lint", "expand", "rollout", "verify", "contract"])
+    done.update(stableRevision=R2, stableTemplate=copy.deepcopy(V2))
+    old = deployment(R2)
+    old["spec"]["selector"] = {"matchLabels": {"rollguard.dev/release": "api"}}
+
+    plan = plan_release(snap(release(done), deployment=old, pods=[pod(R2)] * 2))
+
+    assert [(a.verb, a.kind) for a in plan.actions] == [("delete", "Deployment"), ("create", "Deployment")]
+    assert plan.actions[0].body == {"propagationPolicy": "Orphan"}
+    assert plan.actions[1].body["spec"]["selector"] == api_selector("api")

@@ -109,6 +109,9 @@ async def test_a_failed_load_test_rolls_the_release_back(api, operator, cluster,
     assert "p95 912 ms > 500 ms" in status["message"]
     assert api.condition("Verified")["status"] == "False"
     assert api.image() == V1
+    loadtest = api.emulator.read("rollguard.dev/v1alpha1/loadtests", "claims", status["loadTest"]["name"])
+    stalled = next(c for c in loadtest["status"]["conditions"] if c["type"] == "Stalled")
+    assert stalled["status"] == "True"  # a failed LoadTest is terminal to kstatus, kubectl wait and Helm
 
 
 async def test_an_unsafe_migration_blocks_the_release_and_leaves_the_deployment_alone(

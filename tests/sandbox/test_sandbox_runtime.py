@@ -43,7 +43,8 @@ def deployment(name: str, tmpl: dict, *, replicas=2, deadline=600) -> dict:
             "replicas": replicas,
             "progressDeadlineSeconds": deadline,
             "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
-            "selector": {"matchLabels": tmpl["metadata"]["labels"]},
+            # What stays the same across templates: the API server refuses a selector the template misses.
+            "selector": {"matchLabels": {"app": tmpl["metadata"]["labels"]["app"]}},
             "template": tmpl,
         },
     }

@@ -86,38 +86,12 @@ The namespaces the operator watches when it is not cluster-wide.
 {{- end }}
 
 {{/*
-What the operator may do in a namespace it watches: manage its own custom
-resources and the Deployments and Jobs it owns, read pods to judge a rollout,
-read the Service it verifies through, and record events.
+What the operator may do in a namespace it watches: the rules of
+manifests/rbac/role.yaml, copied into files/ by `make sync-rbac` (a test fails
+on drift), so the chart and the plain manifests grant the same.
 */}}
 {{- define "rollguard.namespacedRules" -}}
-- apiGroups: [rollguard.dev]
-  resources: [apireleases, loadtests]
-  verbs: [get, list, watch, patch, update]
-- apiGroups: [rollguard.dev]
-  resources: [apireleases/status, loadtests/status]
-  verbs: [get, patch, update]
-- apiGroups: [rollguard.dev]
-  resources: [loadtests]
-  verbs: [create, delete]
-- apiGroups: [apps]
-  resources: [deployments]
-  verbs: [get, list, watch, create, patch, update, delete]
-- apiGroups: [apps]
-  resources: [replicasets]
-  verbs: [get, list, watch]
-- apiGroups: [batch]
-  resources: [jobs]
-  verbs: [get, list, watch, create, delete]
-- apiGroups: [""]
-  resources: [services]
-  verbs: [get, list, watch, create, patch]
-- apiGroups: [""]
-  resources: [pods]
-  verbs: [get, list, watch]
-- apiGroups: ["", events.k8s.io]
-  resources: [events]
-  verbs: [create, patch]
+{{- (.Files.Get "files/operator-role.yaml" | fromYaml).rules | toYaml }}
 {{- end }}
 
 {{/*

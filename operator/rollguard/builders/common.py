@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -36,3 +37,16 @@ def child_metadata(owner: Mapping[str, Any], name: str, labels: Mapping[str, str
         "labels": dict(labels),
         "ownerReferences": [owner_reference(owner)],
     }
+
+
+NAME_LIMIT = 63
+_HASH = 8
+
+
+def fit_name(name: str) -> str:
+    """`name` if it fits 63 characters (a DNS label: Jobs, Services, label values), else its head
+    and a hash of the whole, so that distinct long names stay distinct and stable."""
+    if len(name) <= NAME_LIMIT:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:_HASH]
+    return f"{name[: NAME_LIMIT - _HASH - 1].rstrip('-')}-{digest}"

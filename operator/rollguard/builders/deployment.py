@@ -7,7 +7,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from rollguard.builders.common import child_metadata, release_labels
-from rollguard.builders.spec import RELEASE_LABEL, REVISION_LABEL, release_spec, revision_of
+from rollguard.builders.spec import RELEASE_LABEL, REVISION_LABEL, ROLE_LABEL, release_spec, revision_of
+
+
+def api_selector(release_name: str) -> dict[str, Any]:
+    """The release's API pods only: its Locust and migration pods carry a role label and are left
+    out, so an autoscaler reading the Deployment's selector never counts them."""
+    return {
+        "matchLabels": {RELEASE_LABEL: release_name},
+        "matchExpressions": [{"key": ROLE_LABEL, "operator": "DoesNotExist"}],
+    }
 
 
 def pod_template(release_name: str, template: Mapping[str, Any]) -> dict[str, Any]:
@@ -36,7 +45,7 @@ def build_deployment(release: Mapping[str, Any], template: Mapping[str, Any] | N
         "metadata": child_metadata(release, name, release_labels(name)),
         "spec": {
             "replicas": spec["replicas"],
-            "selector": {"matchLabels": {RELEASE_LABEL: name}},
+            "selector": api_selector(name),
             "progressDeadlineSeconds": strategy["progressDeadlineSeconds"],
             "revisionHistoryLimit": 3,
             "strategy": {

@@ -6,7 +6,7 @@ import copy
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from rollguard.builders.common import child_metadata, release_labels
+from rollguard.builders.common import child_metadata, fit_name, release_labels
 from rollguard.builders.spec import (
     JOB_TTL_SECONDS,
     REVISION_LABEL,
@@ -41,7 +41,7 @@ _CONTAINER_FIELDS = (
 
 
 def migration_job_name(release_name: str, phase: MigrationPhase, revision: str) -> str:
-    return f"{release_name}-{phase}-{revision}"
+    return fit_name(f"{release_name}-{phase}-{revision}")
 
 
 def build_migration_job(release: Mapping[str, Any], phase: MigrationPhase) -> dict[str, Any]:
@@ -71,6 +71,12 @@ def build_migration_job(release: Mapping[str, Any], phase: MigrationPhase) -> di
         "spec": {
             # A migration is never retried blindly: a failure is a verdict the release records.
             "backoffLimit": 0,
+            # A pod lost to a disruption (drain, preemption, eviction) is retried, not a verdict.
+            "podFailurePolicy": {
+                "rules": [
+                    {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget", "status": "True"}]}
+                ]
+            },
             "activeDeadlineSeconds": spec["migrations"]["activeDeadlineSeconds"],
             "ttlSecondsAfterFinished": JOB_TTL_SECONDS,
             "template": {"metadata": {"labels": labels}, "spec": pod_spec},

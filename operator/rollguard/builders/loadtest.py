@@ -6,7 +6,7 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-from rollguard.builders.common import child_metadata, release_labels
+from rollguard.builders.common import child_metadata, fit_name, release_labels
 from rollguard.builders.spec import (
     JOB_TTL_SECONDS,
     LOADTEST_LABEL,
@@ -25,7 +25,7 @@ MASTER_PORT = 5557
 
 
 def verification_name(release_name: str, revision: str) -> str:
-    return f"{release_name}-verify-{revision}"
+    return fit_name(f"{release_name}-verify-{revision}")
 
 
 def build_verification_loadtest(release: Mapping[str, Any]) -> dict[str, Any]:
@@ -65,11 +65,11 @@ def target_url(loadtest: Mapping[str, Any]) -> str:
 
 
 def master_name(loadtest_name: str) -> str:
-    return f"{loadtest_name}-master"
+    return fit_name(f"{loadtest_name}-master")
 
 
 def worker_name(loadtest_name: str) -> str:
-    return f"{loadtest_name}-worker"
+    return fit_name(f"{loadtest_name}-worker")
 
 
 def owning_release(loadtest: Mapping[str, Any]) -> str | None:

@@ -22,6 +22,7 @@ REVISION_LABEL = "rollguard.dev/revision"
 ROLE_LABEL = "rollguard.dev/role"
 LOADTEST_LABEL = "rollguard.dev/loadtest"
 APPROVE_CONTRACT_ANNOTATION = "rollguard.dev/approve-contract"
+RETRY_ANNOTATION = "rollguard.dev/retry"
 
 RELEASE_DEFAULTS: dict[str, Any] = {
     "replicas": 2,

@@ -1,6 +1,6 @@
 """Pure planners: an observed snapshot in, the writes of one pass and one status patch out."""
 
-from rollguard.planner.loadtest import plan_loadtest
+from rollguard.planner.loadtest import plan_loadtest, plan_loadtest_rejection
 from rollguard.planner.model import (
     Action,
     Event,
@@ -10,7 +10,7 @@ from rollguard.planner.model import (
     ProbeTarget,
     ReleaseSnapshot,
 )
-from rollguard.planner.release import plan_release, recovery_target, wants_probe
+from rollguard.planner.release import plan_rejection, plan_release, recovery_target, wants_probe
 
 __all__ = [
     "Action",
@@ -21,6 +21,8 @@ __all__ = [
     "ProbeTarget",
     "ReleaseSnapshot",
     "plan_loadtest",
+    "plan_loadtest_rejection",
+    "plan_rejection",
     "plan_release",
     "recovery_target",
     "wants_probe",

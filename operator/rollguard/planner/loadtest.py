@@ -75,7 +75,7 @@ class _LoadTestPass:
         for kind, state, reason in (
             ("Complete", phase in FINISHED, phase),
             ("Ready", phase == "Passed", phase),
-            ("Stalled", phase == "Error", phase),
+            ("Stalled", phase in ("Failed", "Error"), phase),
         ):
             conditions = set_condition(
                 conditions,
@@ -168,4 +168,11 @@ def plan_loadtest(snapshot: LoadTestSnapshot) -> Plan:
         p.move("Pending", f"master Job {master_name(p.name)} created")
         return p.result()
     _judge(p, master)
+    return p.result()
+
+
+def plan_loadtest_rejection(snapshot: LoadTestSnapshot, refused: str) -> Plan:
+    """The API refused a request of this LoadTest for good: it ends `Error` (Stalled) with the message."""
+    p = _LoadTestPass(snapshot)
+    p.move("Error", f"the API refused {refused}")
     return p.result()

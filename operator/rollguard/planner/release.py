@@ -10,6 +10,7 @@ operator resumes exactly where it stopped and never repeats a finished step.
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -24,6 +25,8 @@ from rollguard.builders import (
 from rollguard.builders.jobs import MigrationPhase
 from rollguard.builders.spec import (
     APPROVE_CONTRACT_ANNOTATION,
+    RETRY_ANNOTATION,
+    REVISION_LABEL,
     ROLE_LABEL,
     api_container,
     image_of,
@@ -38,13 +41,20 @@ from rollguard.planner.objects import (
     job_state,
     live_pods,
     revision_of_pod,
+    template_drifted,
 )
-from rollguard.planner.patches import merge_patch
+from rollguard.planner.patches import apply_merge_patch, merge_patch
 
 TERMINAL = frozenset({"Succeeded", "Blocked", "Failed", "RolledBack"})
 FAILED = frozenset({"Blocked", "Failed", "RolledBack"})
 HISTORY_LIMIT = 10
 POLL_SECONDS = 2.0
+# A decision recorded in status is acted on in the next pass, this soon after.
+NEXT_PASS = 0.05
+# Failures that hold their revision until the template changes or a person asks for a retry.
+NOT_HELD = frozenset({"InvalidSpec"})
+# The exit code by which `migrate_phase lint` reports unsafe SQL (see docs/contracts.md).
+UNSAFE_EXIT = 2
 
 
 @dataclass(frozen=True)
@@ -151,8 +161,9 @@ class _Pass:
                     f"{self.status.get('currentRevision')} in {was}",
                 )
             )
-        for stale in ("loadTest", "rollback", "reason", "migrations", "completedSteps"):
+        for stale in ("loadTest", "rollback", "reason", "migrations", "completedSteps", "pausedAt"):
             self.status.pop(stale, None)
+        self.status.pop("failedRevision", None)
         self.status.update(
             observedGeneration=self.generation,
             currentRevision=self.revision,
@@ -161,6 +172,81 @@ class _Pass:
         )
         self.status["phase"] = None
         self.enter("Pending")
+
+    def new_generation(self) -> None:
+        """A generation that leaves the pod template alone does not start a release over: it is
+        taken into the current one (replicas, thresholds, pausing). Only a new template, or an
+        invalid spec being fixed, starts over from lint."""
+        phase = self.status.get("phase")
+        same_run = (
+            phase is not None
+            and self.status.get("currentRevision") == self.revision
+            and not (phase == "Failed" and self.status.get("reason") in NOT_HELD)
+        )
+        if not same_run:
+            self.begin()
+            return
+        self.status["observedGeneration"] = self.generation
+        if self.held():
+            self.status["message"] = self.held_message()
+
+    def held(self, status: Mapping[str, Any] | None = None) -> bool:
+        """The current revision failed and is not rolled out again without a retry."""
+        status = self.status if status is None else status
+        return status.get("phase") in FAILED and status.get("failedRevision") == self.revision
+
+    def held_message(self) -> str:
+        return (
+            f"revision {self.revision} failed ({self.status.get('reason')}); it is not rolled out again "
+            f"until spec.template changes or: kubectl annotate apirelease {self.name} "
+            f"{RETRY_ANNOTATION}={self.revision}"
+        )
+
+    def retry_annotation(self) -> str | None:
+        return (self.release["metadata"].get("annotations") or {}).get(RETRY_ANNOTATION)
+
+    def retry(self) -> None:
+        """A person asked for the held revision again: start it over (what ran for it stays done)."""
+        self.plan.events.append(Event("Normal", "Retry", f"revision {self.revision} is retried on request"))
+        self.begin()
+
+    def consume_retry(self) -> None:
+        """Drop a retry annotation once a written status records the retry (never in the same pass)."""
+        if self.retry_annotation() == self.revision and not self.held(self.old) and not self.held():
+            self.plan.actions.append(
+                Action(
+                    verb="patch",
+                    api_version=self.release.get("apiVersion", "rollguard.dev/v1alpha1"),
+                    kind="ApiRelease",
+                    namespace=self.namespace,
+                    name=self.name,
+                    body={"metadata": {"annotations": {RETRY_ANNOTATION: None}}},
+                )
+            )
+
+    def ran(self, phase: str) -> bool:
+        """Whether a migration phase already succeeded for this revision (Jobs may be long gone)."""
+        return any(
+            entry.get("revision") == self.revision and phase in entry.get("phases", [])
+            for entry in self.status.get("migrationsRun") or []
+        )
+
+    def record_ran(self, phase: str) -> None:
+        entries = [dict(entry) for entry in self.status.get("migrationsRun") or []]
+        mine = next((entry for entry in entries if entry.get("revision") == self.revision), None)
+        if mine is None:
+            mine = {"revision": self.revision, "phases": []}
+            entries.append(mine)
+        if phase not in mine["phases"]:
+            mine["phases"] = [*mine["phases"], phase]
+        self.status["migrationsRun"] = entries[-HISTORY_LIMIT:]
+
+    def make_stable(self) -> None:
+        self.status.update(
+            stableRevision=self.revision,
+            stableImage=self.image,
+            stableTemplate=copy.deepcopy(self.spec["template"]),
+        )
 
     def settle(self, outcome: Outcome) -> None:
         if isinstance(outcome, Wait):
@@ -174,15 +260,16 @@ class _Pass:
     def finish(self, outcome: Fail) -> None:
         self.status["reason"] = outcome.reason
         self.status["message"] = outcome.message
+        self.status.pop("pausedAt", None)
+        if outcome.phase in FAILED and outcome.reason not in NOT_HELD:
+            self.status["failedRevision"] = self.revision
         self.enter(outcome.phase, outcome.message)
         self.record_history(outcome.phase)
         self.plan.outcome = outcome.phase
 
     def succeed(self) -> None:
+        self.make_stable()
         self.status.update(
-            stableRevision=self.revision,
-            stableImage=self.image,
-            stableTemplate=copy.deepcopy(self.spec["template"]),
             reason="Succeeded",
             message=f"revision {self.revision} ({self.image}) is serving",
         )
@@ -212,7 +299,10 @@ class _Pass:
             "probeAttempts": 0,
         }
         self.enter("RollingBack", f"{failure.message}; restoring revision {stable}")
-        self.settle(rolling_back(self))
+        # The decision is recorded before the Deployment is touched: a restart between the two
+        # writes finds `RollingBack` and goes on restoring, never back to the failed template.
+        self.status["message"] = f"rolling back to revision {stable}"
+        self.requeue(NEXT_PASS)
 
     # -- the result ----------------------------------------------------------
 
@@ -229,26 +319,64 @@ def migration_job(p: _Pass, phase: MigrationPhase, failure: tuple[str, str]) -> 
     """Get-or-create the Job of one migration phase and report its result."""
     name = migration_job_name(p.name, phase, p.revision)
     migrations = p.status.setdefault("migrations", {})
+    if p.ran(phase):
+        migrations[phase] = "Succeeded"
+        return Done()
     job = p.snap.jobs.get(name)
     if job is None:
         if migrations.get(phase) == "Succeeded":
             return Done()
+        if busy := _other_migration_running(p):
+            return Wait(f"{phase} waits for Job {busy} of another revision to finish")
         p.act("create", build_migration_job(p.release, phase))
         migrations[phase] = "Running"
         return Wait(f"{phase} Job {name} started")
     state, detail = job_state(job)
     if state == "succeeded":
         migrations[phase] = "Succeeded"
+        p.record_ran(phase)
         return Done()
     if state == "failed":
         migrations[phase] = "Failed"
-        migrations["message"] = f"Job {name} failed: {detail}" if detail else f"Job {name} failed"
+        exit_code, ended = _termination(p, phase)
+        said = f"Job {name} failed: {detail}" if detail else f"Job {name} failed"
+        migrations["message"] = f"{said}; {ended}" if ended else said
         fail_phase, reason = failure
-        consequence = "nothing was changed" if fail_phase == "Blocked" else "the Deployment was not touched"
+        if phase == "lint" and exit_code != UNSAFE_EXIT:
+            # Only the documented exit code means unsafe SQL; a crash, OOM or deadline is not a verdict on it.
+            fail_phase, reason = "Failed", "LintFailed"
+        consequence = "nothing was changed" if phase == "lint" else "the Deployment was not touched"
         if phase == "contract":
             consequence = "the new revision keeps serving"
         return Fail(fail_phase, reason, f"{migrations['message']}; {consequence}")
     return Wait(f"{phase} Job {name} running")
+
+
+def _termination(p: _Pass, phase: MigrationPhase) -> tuple[int | None, str]:
+    """The exit code of the phase's migration pod and how it ended (reason and termination message)."""
+    for pod in p.snap.pods:
+        labels = pod.get("metadata", {}).get("labels") or {}
+        if labels.get(ROLE_LABEL) != f"migrate-{phase}" or labels.get(REVISION_LABEL) != p.revision:
+            continue
+        for container in (pod.get("status") or {}).get("containerStatuses") or []:
+            terminated = (container.get("state") or {}).get("terminated")
+            if terminated:
+                code = terminated.get("exitCode")
+                text = str(terminated.get("message") or "").strip()[:500]
+                said = f"exit {code} ({terminated.get('reason', 'Error')})"
+                return (int(code) if code is not None else None), f"{said}: {text}" if text else said
+    return None, ""
+
+
+def _other_migration_running(p: _Pass) -> str | None:
+    """The name of a migration Job of another revision that is still running, if any."""
+    for name, job in sorted(p.snap.jobs.items()):
+        labels = job.get("metadata", {}).get("labels") or {}
+        role = labels.get(ROLE_LABEL, "")
+        other = role.startswith("migrate-") and labels.get(REVISION_LABEL) != p.revision
+        if other and job_state(job)[0] == "running":
+            return name
+    return None
 
 
 def lint(p: _Pass) -> Outcome:
@@ -275,24 +403,41 @@ def replicas_wanted(spec: Mapping[str, Any], deployment: Mapping[str, Any] | Non
 
 
 def _json_patch_deployment(desired: dict[str, Any], autoscaling: bool) -> list[dict[str, Any]]:
-    """The fields the release owns; under autoscaling `replicas` belongs to the autoscaler."""
+    """The fields the release owns; under autoscaling `replicas` belongs to the autoscaler.
+    Every write of the template also resumes a Deployment a pause left paused."""
     spec = desired["spec"]
     owned = ("strategy", "progressDeadlineSeconds", "template")
     return [
-        {"op": "add", "path": f"/spec/{key}", "value": spec[key]}
-        for key in (owned if autoscaling else ("replicas", *owned))
+        *(
+            {"op": "add", "path": f"/spec/{key}", "value": spec[key]}
+            for key in (owned if autoscaling else ("replicas", *owned))
+        ),
+        {"op": "add", "path": "/spec/paused", "value": False},
     ]
 
 
 def _ensure_deployment(p: _Pass, template: dict[str, Any] | None, revision: str) -> Outcome | None:
-    """Create or patch the Deployment to run `revision`; None once it does."""
+    """Create or patch the Deployment to run `revision`; None once it does.
+
+    What the release set is compared as a subset of what the API server stores, so
+    server-side defaults never look like drift and never cause a patch loop."""
     desired = build_deployment(p.release, template)
     deployment = p.snap.deployment
     if deployment is None:
         p.act("create", desired)
         return Wait(f"Deployment {p.name} created with revision {revision}", after=0.5)
-    if deployment_revision(deployment) != revision or (
-        not p.spec["autoscaling"] and deployment.get("spec", {}).get("replicas") != p.spec["replicas"]
+    live = deployment.get("spec", {})
+    if live.get("selector") != desired["spec"]["selector"]:
+        # A selector is immutable: the Deployment is replaced, its ReplicaSets and pods orphaned so
+        # they keep serving; the new Deployment adopts them (they match its selector) and rolls on.
+        p.act("delete", desired, body={"propagationPolicy": "Orphan"})
+        p.act("create", desired)
+        return Wait(f"Deployment {p.name} replaced for its new selector; its pods kept serving", after=0.5)
+    if (
+        deployment_revision(deployment) != revision
+        or template_drifted(desired["spec"]["template"], live.get("template") or {})
+        or live.get("paused")
+        or (not p.spec["autoscaling"] and live.get("replicas") != p.spec["replicas"])
     ):
         p.act("patch", desired, body=_json_patch_deployment(desired, p.spec["autoscaling"]))
         return Wait(f"Deployment {p.name} updated to revision {revision}", after=0.5)
@@ -390,6 +535,11 @@ def contract(p: _Pass) -> Outcome:
     ]
     if older:
         return Wait(f"contract waits for {len(older)} pod(s) of older revisions to go")
+    if p.status.get("stableRevision") != p.revision:
+        # Once its contract may start, a revision is what a rollback returns to: the schema it
+        # leaves behind no longer serves older revisions. Recorded before the Job is created.
+        p.make_stable()
+        return Wait(f"revision {p.revision} is stable; its contract Job starts next", after=NEXT_PASS)
     return migration_job(p, "contract", ("Failed", "ContractFailed"))
 
 
@@ -560,23 +710,72 @@ def _conditions(p: _Pass) -> list[dict[str, Any]]:
 # -- the planner ---------------------------------------------------------------
 
 
+def hold(p: _Pass) -> None:
+    """`spec.paused`: the release stays at its step, the Deployment is paused where it is, and
+    health is still watched, so a crash loop is still rolled back."""
+    phase = p.status.get("phase")
+    p.status.setdefault("pausedAt", timestamp(p.now))
+    p.status["message"] = f"paused in {phase}: no step starts until spec.paused is false"
+    p.requeue(POLL_SECONDS)
+    deployment = p.snap.deployment
+    if deployment is None or phase not in ("RollingOut", "Verifying"):
+        return
+    if deployment_revision(deployment) == p.revision and (crash := _crashing(p)):
+        p.start_rollback(crash)
+        return
+    if not (deployment.get("spec") or {}).get("paused"):
+        pause = [{"op": "add", "path": "/spec/paused", "value": True}]
+        p.act("patch", build_deployment(p.release), body=pause)
+
+
+def resume(p: _Pass) -> None:
+    """Back from a pause: the time spent paused does not count against the step's timeout."""
+    paused_at = parse_timestamp(p.status.pop("pausedAt", None))
+    started = parse_timestamp(p.status.get("phaseStartedAt"))
+    if paused_at and started:
+        p.status["phaseStartedAt"] = timestamp(started + (p.now - paused_at))
+    deployment = p.snap.deployment
+    if deployment is not None and (deployment.get("spec") or {}).get("paused"):
+        unpause = [{"op": "add", "path": "/spec/paused", "value": False}]
+        p.act("patch", build_deployment(p.release), body=unpause)
+
+
+def keep_stable(p: _Pass) -> None:
+    """After a release ended, the owned Deployment is kept at the stable revision (level-based)."""
+    if p.status.get("phase") not in ("Succeeded", "RolledBack") or not p.status.get("stableTemplate"):
+        return
+    if p.spec["paused"]:
+        return
+    if _ensure_deployment(p, p.status["stableTemplate"], p.status["stableRevision"]):
+        stable = p.status["stableRevision"]
+        p.plan.events.append(
+            Event("Normal", "DriftCorrected", f"Deployment {p.name} restored to revision {stable}")
+        )
+        p.requeue(POLL_SECONDS)
+
+
 def plan_release(snapshot: ReleaseSnapshot) -> Plan:
     """Decide the next writes for one ApiRelease."""
     p = _Pass(snapshot)
     if p.status.get("observedGeneration") != p.generation:
-        p.begin()
+        p.new_generation()
+    elif p.held() and p.retry_annotation() == p.revision:
+        p.retry()
     if problem := spec_problem(p.spec):
         if p.status.get("phase") != "Failed":
             p.finish(Fail("Failed", "InvalidSpec", problem))
         return p.result()
-    if p.spec["paused"] and p.status.get("phase") not in TERMINAL:
-        p.status["message"] = "paused: no change is made until spec.paused is false"
-        return p.result()
+    p.consume_retry()
     if p.status.get("phase") in TERMINAL:
+        keep_stable(p)
         return p.result()
     if p.status.get("phase") == "RollingBack":
         p.settle(rolling_back(p))
         return p.result()
+    if p.spec["paused"]:
+        hold(p)
+        return p.result()
+    resume(p)
     completed: list[str] = p.status.setdefault("completedSteps", [])
     for phase, key, step in STEPS:
         if key in completed:
@@ -590,3 +789,17 @@ def plan_release(snapshot: ReleaseSnapshot) -> Plan:
         return p.result()
     p.succeed()
     return p.result()
+
+
+def plan_rejection(snapshot: ReleaseSnapshot, plan: Plan | None, refused: str) -> Plan:
+    """The API refused a request for good (403, 422, ...): the release stops `Failed` with reason
+    `ApiRejected` and the API's message, in the same pass. The revision is held like any failed
+    one: a new template or the retry annotation (after fixing RBAC, say) starts it again."""
+    old = dict(snapshot.release.get("status") or {})
+    status = apply_merge_patch(old, plan.status) if plan else old
+    p = _Pass(dataclasses.replace(snapshot, release={**snapshot.release, "status": status}))
+    p.old = copy.deepcopy(old)
+    p.finish(Fail("Failed", "ApiRejected", f"the API refused {refused}"))
+    result = p.result()
+    result.events = [*(plan.events if plan else []), *result.events]
+    return result

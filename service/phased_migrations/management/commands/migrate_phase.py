@@ -1,18 +1,26 @@
 """`manage.py migrate_phase {plan|lint|expand|contract|status} [--json]`.
 
 Exit status: 0 success; 2 unsafe SQL found by lint, or expand would need a
-contract migration; 1 any other failure. With --json the last line of stdout
-is one JSON object for the operator.
+contract migration; 3 another migrate_phase held the database's migration lock
+for longer than --lock-wait; 1 any other failure. With --json the last line of
+stdout is one JSON object for the operator.
+
+lint, expand and contract hold a PostgreSQL advisory lock (session level, on
+the migration connection) for the whole phase, so that two revisions'
+migrations never run at once; a second one waits for it, at most --lock-wait.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
+from django.db import connections
 
 from phased_migrations import graph as migration_graph
 from phased_migrations.apply import Applied, Timeouts, apply_one
@@ -20,7 +28,10 @@ from phased_migrations.lint import lint_all
 from phased_migrations.markers import Phase
 from phased_migrations.planning import Entry, plan_expand
 
-OK, FAILED, UNSAFE = 0, 1, 2
+OK, FAILED, UNSAFE, LOCKED = 0, 1, 2, 3
+# The advisory lock key of every migrate_phase run (advisory locks are per database).
+LOCK_KEY = 0x726F6C6C67756172  # "rollguar"
+LOCKED_PHASES = ("lint", "expand", "contract")
 
 
 class Outcome(Exception):
@@ -44,6 +55,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--backoff", type=float, default=1.0, help="first retry delay in seconds, doubled each time"
         )
+        parser.add_argument(
+            "--lock-wait",
+            type=float,
+            default=300.0,
+            help="seconds to wait for another migrate_phase's lock before exit 3 (300)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         self.options = options
@@ -51,8 +68,9 @@ class Command(BaseCommand):
         started = time.monotonic()
         code, error = OK, None
         try:
-            self.graph = migration_graph.load(options["database"])
-            getattr(self, f"phase_{options['phase']}")()
+            with self._migration_lock():
+                self.graph = migration_graph.load(options["database"])
+                getattr(self, f"phase_{options['phase']}")()
         except Outcome as exc:
             code, error = exc.code, str(exc)
         except Exception as exc:
@@ -65,6 +83,35 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(self.report, default=str))
         if code:
             sys.exit(code)
+
+    @contextlib.contextmanager
+    def _migration_lock(self) -> Iterator[None]:
+        """Hold the migration advisory lock for the phase; wait at most --lock-wait for it.
+
+        The lock lives on a session of its own, so that reconnecting the migration connection
+        (after a lock timeout, say) never drops it; the process ending releases it."""
+        if self.options["phase"] not in LOCKED_PHASES:
+            yield
+            return
+        wrapper = connections[self.options["database"]]
+        session = wrapper.get_new_connection(wrapper.get_connection_params())
+        session.autocommit = True
+        try:
+            waited = time.monotonic()
+            deadline = waited + self.options["lock_wait"]
+            while not session.execute("SELECT pg_try_advisory_lock(%s)", [LOCK_KEY]).fetchone()[0]:
+                if time.monotonic() >= deadline:
+                    raise Outcome(
+                        LOCKED,
+                        "another migrate_phase holds the migration lock of this database "
+                        f"(pg_advisory_lock({LOCK_KEY})); gave up after {self.options['lock_wait']:g}s. "
+                        "Wait for the other revision's migration Job to finish, then run again.",
+                    )
+                time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
+            self.report["lockWaitSeconds"] = round(time.monotonic() - waited, 3)
+            yield
+        finally:
+            session.close()
 
     def say(self, line: str) -> None:
         if not self.options["json"]:
