@@ -17,7 +17,7 @@ pytestmark = [
 
 
 def test_benchmark_measures_every_scenario_against_the_floor(tmp_path):
-    tiny = ["--claims-per-tenant", "300", "--users", "4", "--run-time", "4s", "--results", str(tmp_path)]
+    tiny = ["--sizes", "300,450", "--users", "4", "--run-time", "4s", "--results", str(tmp_path)]
     result = subprocess.run(
         [sys.executable, "-m", "rollguard_loadtest.bench", *tiny],
         capture_output=True,
