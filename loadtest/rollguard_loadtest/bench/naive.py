@@ -144,7 +144,7 @@ def naive_queries() -> dict[str, int]:
     membership = Membership.objects.filter(customer=customer, role="admin").select_related("user").first()
     assert membership is not None, "seed_demo gives every tenant an admin"
     _, token = AuthToken.objects.create(user=membership.user)
-    headers = {"HTTP_AUTHORIZATION": f"Token {token}"}
+    headers = {"HTTP_AUTHORIZATION": f"Token {token}", "HTTP_HOST": "localhost"}
     factory = APIRequestFactory()
     payer = Payer.objects.filter(is_active=True).order_by("id").first()
     patient = Patient.objects.filter(customer=customer).order_by("id").first()

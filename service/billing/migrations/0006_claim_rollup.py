@@ -5,6 +5,10 @@ written from now on, by either release (see `_claim_rollup_sql.py`). One
 transaction: CREATE TRIGGER waits for running writers and holds new ones only
 until it commits (catalog changes, no scan). The previous release never reads
 the table, so nothing changes for it.
+
+It follows the expand half of the denial-reason rename (0004), not its
+contract (0005): the rollup needs nothing 0005 removes, so a database still
+waiting for 0005 can expand both at once. 0008 joins the two lines.
 """
 
 from django.db import migrations, models
@@ -17,7 +21,7 @@ class Migration(migrations.Migration):
     phase = Phase.EXPAND
 
     dependencies = [
-        ("billing", "0005_remove_claim_denial_reason"),
+        ("billing", "0004_claim_denial_reason_backfill"),
     ]
 
     operations = [
