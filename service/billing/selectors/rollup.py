@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
 # Every (tenant, payer, service date) where the rollup and the claims disagree;
 # a rollup row whose counts are all zero equals no claims at all.
@@ -51,10 +51,11 @@ class RollupReport:
         return self.backfill_done_upto >= self.backfill_install_max
 
 
-def rollup_report() -> RollupReport:
+def rollup_report(*, using: str = DEFAULT_DB_ALIAS) -> RollupReport:
     """The rollup against a full aggregate of `billing_claim`, in one snapshot (a scan of every claim)."""
+    connection = connections[using]
     outermost = not connection.in_atomic_block
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(using=using), connection.cursor() as cursor:
         if outermost:
             # One snapshot for the state, the rollup and the claims alike.
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")

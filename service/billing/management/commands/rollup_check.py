@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DEFAULT_DB_ALIAS
 
 from billing.selectors.rollup import rollup_report
 
@@ -20,10 +21,11 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--database", default=DEFAULT_DB_ALIAS, help="database alias (default: default)")
         parser.add_argument("--show", type=int, default=SHOWN, help=f"differences listed (default {SHOWN})")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        report = rollup_report()
+        report = rollup_report(using=options["database"])
         summary = {
             "ok": report.backfilled and not report.differences,
             "keys": report.keys,
