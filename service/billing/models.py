@@ -123,6 +123,7 @@ class Claim(models.Model):
             models.Index(fields=["customer", "status", "service_date"], name="claim_tenant_status_idx"),
             models.Index(fields=["customer", "payer", "service_date"], name="claim_tenant_payer_idx"),
             models.Index(fields=["customer", "billed_amount"], name="claim_tenant_billed_idx"),
+            models.Index(fields=["customer", "created_at"], name="claim_tenant_created_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(billed_amount__gt=0), name="claim_billed_positive"),

@@ -37,7 +37,8 @@ RENAME = {
 ROLLUP = {
     "billing.0006_claim_rollup": "expand",
     "billing.0007_claim_rollup_backfill": "expand",
-    "billing.0008_merge_rollup_and_rename": "contract",
+    "billing.0008_claim_tenant_created_idx": "expand",
+    "billing.0009_merge_rollup_and_rename": "contract",
 }
 
 
@@ -163,7 +164,7 @@ def test_lint_passes_every_migration_of_the_service_from_an_empty_database(proje
 
     assert code == 0, report
     assert {m["app"] for m in report["migrations"]} == {"billing"}
-    assert len(report["migrations"]) == 8
+    assert len(report["migrations"]) == 9
 
 
 def test_expand_backfills_rows_the_previous_release_wrote(expanded):
@@ -282,6 +283,7 @@ def test_readiness_waits_for_exactly_what_expand_applies(previous_release):
         "billing.0004_claim_denial_reason_backfill",
         "billing.0006_claim_rollup",
         "billing.0007_claim_rollup_backfill",
+        "billing.0008_claim_tenant_created_idx",
     ]
     assert migrate_phase(previous_release.alias, "expand")[0] == 0
     assert readiness_and_expand_agree(previous_release.alias) == []
@@ -293,7 +295,7 @@ def test_contract_drops_the_old_column_and_the_sync_trigger(expanded):
     assert code == 0, report
     assert [f"{m['app']}.{m['name']}" for m in report["applied"]] == [
         "billing.0005_remove_claim_denial_reason",
-        "billing.0008_merge_rollup_and_rename",
+        "billing.0009_merge_rollup_and_rename",
     ]
     assert "denial_reason" not in claim_columns(expanded.alias)
     assert fetch(expanded.alias, "SELECT tgname FROM pg_trigger WHERE tgname LIKE '%%denial%%'") == []

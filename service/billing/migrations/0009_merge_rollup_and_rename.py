@@ -1,4 +1,4 @@
-"""Joins the rollup (0006-0007) and the contract half of the denial-reason rename (0005).
+"""Joins the rollup and its index (0006-0008) and the contract half of the denial-reason rename (0005).
 
 No operations. Contract, because it needs 0005, which runs only once the
 release that stopped writing `denial_reason` is the only one serving.
@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("billing", "0005_remove_claim_denial_reason"),
-        ("billing", "0007_claim_rollup_backfill"),
+        ("billing", "0008_claim_tenant_created_idx"),
     ]
 
     operations = []
