@@ -14,7 +14,8 @@ import psycopg
 
 from localdb import LocalPostgres
 
-# Only the rollup's triggers write this table (service/billing/migrations/_claim_rollup.py).
+# Only the rollup's triggers write this table (service/billing/migrations/_claim_rollup.py);
+# their upsert is the one statement naming it unquoted (Django quotes its names).
 ROLLUP_TABLE = "billing_claimrollup"
 
 
@@ -43,6 +44,6 @@ def statements(admin_url: str, database: str) -> int:
             "JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = %s "
             "AND s.query NOT LIKE 'SELECT 1 FROM ONLY %%FOR KEY SHARE OF x' "
             "AND s.query NOT LIKE %s",
-            (database, f"%{ROLLUP_TABLE}%"),
+            (database, f"INSERT INTO {ROLLUP_TABLE} %"),
         ).fetchone()
     return int(row[0]) if row else 0
