@@ -123,6 +123,7 @@ class Claim(models.Model):
             models.Index(fields=["customer", "status", "service_date"], name="claim_tenant_status_idx"),
             models.Index(fields=["customer", "payer", "service_date"], name="claim_tenant_payer_idx"),
             models.Index(fields=["customer", "billed_amount"], name="claim_tenant_billed_idx"),
+            models.Index(fields=["customer", "created_at"], name="claim_tenant_created_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(billed_amount__gt=0), name="claim_billed_positive"),
@@ -135,6 +136,34 @@ class Claim(models.Model):
 
     def __str__(self) -> str:
         return f"claim {self.customer_id}-{self.number}"
+
+
+class ClaimRollup(models.Model):
+    """Claims, denials and amounts per tenant, payer and service date.
+
+    Kept exact by database triggers on `billing_claim`, in the transaction of
+    every write (migrations 0006-0007, `billing/migrations/_claim_rollup_sql.py`),
+    so the payer summary reads at most one row per payer and day, however many
+    claims a tenant has. Never written by the application.
+    """
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+", db_index=False)
+    payer = models.ForeignKey(Payer, on_delete=models.PROTECT, related_name="+", db_index=False)
+    service_date = models.DateField()
+    claims = models.BigIntegerField(default=0)
+    denied = models.BigIntegerField(default=0)
+    billed = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    paid = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+
+    class Meta:
+        # The triggers' ON CONFLICT target, and the summary's index: tenant,
+        # then payer (grouped on), then the date ranged on.
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "payer", "service_date"], name="claim_rollup_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"rollup {self.customer_id}/{self.payer_id}/{self.service_date}"
 
 
 class AuditAction(models.TextChoices):

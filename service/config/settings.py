@@ -36,11 +36,14 @@ if not _database_url:
 
 # A short connect timeout keeps the readiness probe and requests from hanging on
 # a database that went away; persistent connections spare a handshake per request.
+# Health checks cost a `SELECT 1` before every request that reuses a connection;
+# off by default, since a connection that broke fails one request and is then
+# replaced. Turn them on where idle connections are cut (a pooler, a failover).
 DATABASES = {
     "default": dj_database_url.parse(
         _database_url,
         conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
-        conn_health_checks=True,
+        conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", default=False),
     )
 }
 DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int("DB_CONNECT_TIMEOUT", 2)
@@ -115,7 +118,8 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["billing.api.authentication.TenantTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # orjson renders a page of claims in a fraction of the stdlib encoder's time (make bench-api).
+    "DEFAULT_RENDERER_CLASSES": ["drf_orjson_renderer.renderers.ORJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "billing.api.pagination.StrictPageNumberPagination",

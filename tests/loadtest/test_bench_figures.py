@@ -2,22 +2,31 @@ import pytest
 
 from rollguard_loadtest.bench.figures import (
     EndpointFigures,
+    Targets,
     aggregated_row,
     compare_with_floor,
+    cost_ratios,
     figures_from_csv,
+    missed_targets,
     render_table,
 )
 
 STATS_CSV = (
     "Type,Name,Request Count,Failure Count,Median Response Time,Requests/s,50%,95%\n"
-    "GET,/api/v1/claims/?[filters],1200,2,40,20.0,40,95\n"
+    "GET,/api/v2/claims/?[filters],1200,2,40,20.0,40,95\n"
     ",Aggregated,1200,2,40,20.0,40,95\n"
 )
+EMPTY_CSV = "Type,Name,Request Count,Failure Count,Requests/s,50%,95%\n,Aggregated,0,0,0.0,N/A,N/A\n"
 
 
 def test_figures_come_from_the_aggregated_row_with_queries_per_request():
-    figures = figures_from_csv("claims", STATS_CSV, queries=4800)
-    assert figures == EndpointFigures("claims", 1200, 2, 40.0, 95.0, 20.0, 4.0)
+    figures = figures_from_csv("claims", STATS_CSV, queries=4800, naive_queries=59, size=100)
+    assert figures == EndpointFigures("claims", 1200, 2, 40.0, 95.0, 20.0, 4.0, 59, 100)
+
+
+def test_a_run_without_requests_has_zero_percentiles_not_a_crash():
+    figures = figures_from_csv("claims", EMPTY_CSV, queries=0)
+    assert (figures.p50_ms, figures.p95_ms, figures.queries) == (0.0, 0.0, None)
 
 
 def test_a_csv_without_aggregate_is_refused():
@@ -25,23 +34,44 @@ def test_a_csv_without_aggregate_is_refused():
         aggregated_row("Type,Name\nGET,/x\n")
 
 
-def test_each_endpoint_is_compared_with_the_floor():
-    floor = EndpointFigures("live", 5000, 0, 4.0, 10.0, 400.0, 0.0)
-    claims = EndpointFigures("claims", 1200, 0, 40.0, 95.0, 100.0, 4.0)
-    compared = compare_with_floor([floor, claims])
-    assert compared[0]["p50_vs_floor"] == compared[0]["rps_vs_floor"] == 1.0
-    assert (compared[1]["p50_vs_floor"], compared[1]["p95_vs_floor"], compared[1]["rps_vs_floor"]) == (
+def test_each_endpoint_is_compared_with_the_floor_of_its_own_size():
+    rows = [
+        EndpointFigures("live", 5000, 0, 4.0, 10.0, 400.0, 0.0, 0, 100),
+        EndpointFigures("claims", 1200, 0, 40.0, 95.0, 100.0, 4.0, 59, 100),
+        EndpointFigures("live", 5000, 0, 5.0, 20.0, 400.0, 0.0, 0, 1000),
+        EndpointFigures("claims", 1200, 0, 50.0, 40.0, 100.0, 4.0, 59, 1000),
+    ]
+    compared = compare_with_floor(rows)
+    assert compared[0]["p95_x_floor"] == compared[0]["rps_x_floor"] == 1.0
+    assert (compared[1]["p50_x_floor"], compared[1]["p95_x_floor"], compared[1]["rps_x_floor"]) == (
         10.0,
         9.5,
         0.25,
     )
-    table = render_table(compared)
-    assert table.splitlines()[0].split()[:2] == ["endpoint", "requests"]
-    assert "claims" in table
+    assert compared[3]["p95_x_floor"] == 2.0
+    assert cost_ratios(rows) == {"live": 1.25, "claims": 1.25}
+    table = render_table(compared, cost_ratios(rows))
+    assert table.splitlines()[0].split()[:2] == ["endpoint", "claims/tenant"]
+    assert "naive SQL" in table
+
+
+def test_every_missed_target_is_named_with_its_figure():
+    rows = [
+        EndpointFigures("GET /health/live", 5000, 0, 4.0, 100.0, 400.0, 0.0, 0, 100),
+        EndpointFigures("GET /api/v2/claims/", 1200, 0, 40.0, 520.0, 100.0, 5.0, 59, 100),
+        EndpointFigures("GET /health/live", 5000, 0, 4.0, 100.0, 400.0, 0.0, 0, 1000),
+        EndpointFigures("GET /api/v2/claims/", 1200, 0, 60.0, 900.0, 100.0, 3.0, 59, 1000),
+    ]
+    missed = missed_targets(compare_with_floor(rows), cost_ratios(rows), Targets())
+    assert len(missed) == 4
+    assert "p95 520 ms" in missed[0]
+    assert "5.2 x the floor" in missed[1]
+    assert "5 queries per request" in missed[2]
+    assert "ratio largest/smallest size 1.5" in missed[-1]
 
 
 def test_a_zero_floor_gives_no_ratio_rather_than_a_crash():
     floor = EndpointFigures("live", 0, 0, 0.0, 0.0, 0.0, None)
     compared = compare_with_floor([floor, EndpointFigures("x", 1, 0, 1.0, 1.0, 1.0, None)])
-    assert compared[1]["p50_vs_floor"] is None
+    assert compared[1]["p50_x_floor"] is None
     assert "-" in render_table(compared)

@@ -39,3 +39,22 @@ def test_statements_are_counted_per_database_without_transaction_plumbing(counte
     assert sqlcount.statements(counted_server.url(), "other") == 1
     sqlcount.reset(counted_server.url())
     assert sqlcount.statements(counted_server.url(), "measured") == 0
+
+
+def test_foreign_key_checks_and_rollup_triggers_are_not_counted(counted_server):
+    measured = counted_server.create_database("keys")
+    with psycopg.connect(measured) as conn:
+        conn.execute("CREATE TABLE parent (id int PRIMARY KEY)")
+        conn.execute("CREATE TABLE child (parent_id int REFERENCES parent (id))")
+        conn.execute("CREATE TABLE billing_claimrollup (n int)")
+        conn.execute(
+            "CREATE FUNCTION roll() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN INSERT INTO billing_claimrollup VALUES (1); RETURN NULL; END $$"
+        )
+        conn.execute("CREATE TRIGGER roll AFTER INSERT ON child FOR EACH STATEMENT EXECUTE FUNCTION roll()")
+        conn.execute("INSERT INTO parent VALUES (1)")
+    sqlcount.reset(counted_server.url())
+    with psycopg.connect(measured) as conn:
+        conn.execute("INSERT INTO child VALUES (1)")
+    assert sqlcount.statements(counted_server.url(), "keys") == 1
+    sqlcount.reset(counted_server.url())

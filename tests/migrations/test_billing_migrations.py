@@ -21,6 +21,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.loader import MigrationLoader
 
 from billing.models import Claim
+from billing.selectors.rollup import rollup_report
 from config.health.checks import unapplied_migrations
 from config.health.probes import code_migrations
 from phased_migrations.graph import unapplied_expand
@@ -32,6 +33,12 @@ RENAME = {
     "billing.0003_claim_denial_reason_text": "expand",
     "billing.0004_claim_denial_reason_backfill": "expand",
     "billing.0005_remove_claim_denial_reason": "contract",
+}
+ROLLUP = {
+    "billing.0006_claim_rollup": "expand",
+    "billing.0007_claim_rollup_backfill": "expand",
+    "billing.0008_claim_tenant_created_idx": "expand",
+    "billing.0009_merge_rollup_and_rename": "contract",
 }
 
 
@@ -131,11 +138,11 @@ def new_release(alias: str):
     return Claim.objects.using(alias)
 
 
-def test_plan_runs_the_rename_as_expand_then_contract(previous_release):
+def test_plan_runs_the_rename_and_the_rollup_as_expand_then_contract(previous_release):
     code, report = migrate_phase(previous_release.alias, "plan")
 
     assert code == 0, report
-    assert [(f"{m['app']}.{m['name']}", m["phase"]) for m in report["migrations"]] == list(RENAME.items())
+    assert {f"{m['app']}.{m['name']}": m["phase"] for m in report["migrations"]} == {**RENAME, **ROLLUP}
 
 
 def test_lint_passes_the_release_on_the_previous_schema(previous_release):
@@ -157,7 +164,7 @@ def test_lint_passes_every_migration_of_the_service_from_an_empty_database(proje
 
     assert code == 0, report
     assert {m["app"] for m in report["migrations"]} == {"billing"}
-    assert len(report["migrations"]) == 5
+    assert len(report["migrations"]) == 9
 
 
 def test_expand_backfills_rows_the_previous_release_wrote(expanded):
@@ -218,10 +225,14 @@ def test_the_previous_release_keeps_writing_while_expand_runs(previous_release):
         alias,
         "INSERT INTO billing_claim (customer_id, number, patient_id, payer_id, billed_amount, paid_amount, "
         "service_date, status, denial_reason, created_at, updated_at) "
-        "SELECT customer_id, 100000 + g, patient_id, payer_id, billed_amount, 0, service_date, 'denied', "
+        "SELECT customer_id, 100000 + g, patient_id, payer_id, billed_amount, 0, service_date, 'submitted', "
         "'Reason ' || g, now(), now() FROM billing_claim, generate_series(1, 12000) AS g WHERE id = %s",
         [previous_release.written_before],
     )
+    # Rows written before the rollup's triggers, changed while its backfill runs.
+    older = [
+        pk for (pk,) in fetch(alias, "SELECT id FROM billing_claim WHERE number > 100000 ORDER BY random()")
+    ]
     done, errors, written = threading.Event(), [], []
 
     def previous_release_traffic():
@@ -229,6 +240,7 @@ def test_the_previous_release_keeps_writing_while_expand_runs(previous_release):
             while not done.is_set():
                 pk = previous_release.submit()
                 previous_release.deny(pk, f"Denied while expanding {pk}")
+                previous_release.deny(older.pop(), f"Denied while expanding {pk}")
                 written.append(pk)
         except Exception as exc:
             errors.append(exc)
@@ -252,6 +264,10 @@ def test_the_previous_release_keeps_writing_while_expand_runs(previous_release):
     assert fetch(
         alias, "SELECT count(*) FROM billing_claim WHERE number > 100000 AND denial_reason_text = ''"
     ) == [(0,)]
+    rollup = rollup_report(using=alias)
+    assert rollup.backfilled
+    assert rollup.differences == []
+    assert rollup.keys > 0
 
 
 def readiness_and_expand_agree(alias: str) -> list[str]:
@@ -265,6 +281,9 @@ def test_readiness_waits_for_exactly_what_expand_applies(previous_release):
     assert readiness_and_expand_agree(previous_release.alias) == [
         "billing.0003_claim_denial_reason_text",
         "billing.0004_claim_denial_reason_backfill",
+        "billing.0006_claim_rollup",
+        "billing.0007_claim_rollup_backfill",
+        "billing.0008_claim_tenant_created_idx",
     ]
     assert migrate_phase(previous_release.alias, "expand")[0] == 0
     assert readiness_and_expand_agree(previous_release.alias) == []
@@ -275,7 +294,8 @@ def test_contract_drops_the_old_column_and_the_sync_trigger(expanded):
 
     assert code == 0, report
     assert [f"{m['app']}.{m['name']}" for m in report["applied"]] == [
-        "billing.0005_remove_claim_denial_reason"
+        "billing.0005_remove_claim_denial_reason",
+        "billing.0009_merge_rollup_and_rename",
     ]
     assert "denial_reason" not in claim_columns(expanded.alias)
     assert fetch(expanded.alias, "SELECT tgname FROM pg_trigger WHERE tgname LIKE '%%denial%%'") == []

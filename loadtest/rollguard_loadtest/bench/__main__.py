@@ -1,9 +1,12 @@
-"""`python -m rollguard_loadtest.bench`: benchmark the API on a large seeded database.
+"""`python -m rollguard_loadtest.bench`: benchmark the API on a large seeded database, at several sizes.
 
 Starts its own stack (a local PostgreSQL with pg_stat_statements, migrations,
-`seed_demo --claims N` for each demo tenant, the service's gunicorn), then runs each scenario of
-`figures.SCENARIOS` alone at fixed concurrency and writes a table, JSON and a
-PNG chart to the results folder.
+`seed_demo --claims N` for each demo tenant, the service's gunicorn). For each
+size (claims per tenant, smallest first) it tops the tenants up to that size,
+counts what each endpoint would cost written the naive DRF way
+(`bench.naive`), then runs each scenario of `figures.SCENARIOS` alone at fixed
+concurrency. It writes a table, JSON and a PNG chart to the results folder and
+lists every target missed (`figures.Targets`).
 """
 
 from __future__ import annotations
@@ -11,10 +14,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -27,25 +32,40 @@ from rollguard_loadtest.bench.chart import write_chart
 from rollguard_loadtest.bench.figures import (
     SCENARIOS,
     EndpointFigures,
+    Targets,
     compare_with_floor,
+    cost_ratios,
     figures_from_csv,
+    missed_targets,
     render_table,
 )
 from rollguard_loadtest.locustrun import BENCH_LOCUSTFILE, locust_command, run_locust
 from rollguard_loadtest.tokens import TOKENS_ENV
 
 DATABASE = "rollguard_bench"
+# The serving settings a run was measured with, when set (see service/gunicorn.conf.py).
+GUNICORN_ENV = ("GUNICORN_WORKERS", "WEB_CONCURRENCY", "GUNICORN_THREADS", "GUNICORN_WORKER_CLASS")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m rollguard_loadtest.bench", description=__doc__)
     parser.add_argument(
-        "--claims-per-tenant", type=int, default=50_000, help="claims per demo tenant (default 50000)"
+        "--sizes",
+        type=_sizes,
+        default=[100_000, 1_000_000],
+        help="claims per demo tenant to measure at, comma-separated (default 100000,1000000)",
     )
     parser.add_argument("--users", type=int, default=20, help="concurrent users per scenario (default 20)")
     parser.add_argument("--run-time", default="60s", help="duration of each scenario (default 60s)")
     parser.add_argument("--results", type=Path, default=Path("results/bench-api"), help="output folder")
     return parser.parse_args(argv)
+
+
+def _sizes(text: str) -> list[int]:
+    sizes = sorted(int(part) for part in text.split(",") if part.strip())
+    if not sizes or sizes[0] < 1:
+        raise argparse.ArgumentTypeError(f"sizes must be positive whole numbers, got {text!r}")
+    return sizes
 
 
 def tenant_fixture(url: str, tokens: list[str]) -> dict[str, Any]:
@@ -69,12 +89,35 @@ def count_claims(database_url: str) -> int:
     return int(row[0]) if row else 0
 
 
+def naive_queries(database_url: str) -> dict[str, int]:
+    """`bench.naive` run against the benchmark's database, in a process of its own (it sets up Django)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "rollguard_loadtest.bench.naive"],
+        cwd=stack.SERVICE_DIR,
+        env=stack.service_env(database_url, DJANGO_SETTINGS_MODULE="config.settings"),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"the naive query count failed:\n{result.stderr[-3000:]}")
+    counts: dict[str, int] = json.loads(result.stdout.strip().splitlines()[-1])
+    return counts
+
+
 def measure(
-    api_url: str, admin_url: str, env: dict[str, str], args: argparse.Namespace
+    api_url: str,
+    admin_url: str,
+    env: dict[str, str],
+    args: argparse.Namespace,
+    *,
+    size: int,
+    naive: dict[str, int],
 ) -> list[EndpointFigures]:
     rows = []
     for scenario in SCENARIOS:
-        prefix = args.results / scenario.user_class
+        prefix = args.results / f"{size}-{scenario.user_class}"
         sqlcount.reset(admin_url)
         command = locust_command(
             host=api_url,
@@ -90,49 +133,71 @@ def measure(
             raise RuntimeError(f"locust failed for {scenario.user_class}:\n{result.stderr[-3000:]}")
         queries = sqlcount.statements(admin_url, DATABASE)
         stats_csv = Path(f"{prefix}_stats.csv").read_text(encoding="utf-8")
-        rows.append(figures_from_csv(scenario.label, stats_csv, queries))
-        print(f"  {scenario.label}: {rows[-1].rps:.1f} req/s", flush=True)
+        rows.append(
+            figures_from_csv(
+                scenario.label, stats_csv, queries, naive_queries=naive.get(scenario.user_class), size=size
+            )
+        )
+        print(f"  {size:,} claims/tenant, {scenario.label}: {rows[-1].rps:.1f} req/s", flush=True)
     return rows
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     args.results.mkdir(parents=True, exist_ok=True)
+    rows: list[EndpointFigures] = []
+    seeding: dict[str, float] = {}
+    claims: dict[str, int] = {}
+    started_run = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="rollguard-bench-") as tmp:
         os.chmod(tmp, 0o755)  # noqa: S103 (the unprivileged PostgreSQL user must reach its data folder)
         with localdb.running(Path(tmp) / "data") as server:
             sqlcount.enable(server)
             database_url = server.create_database(DATABASE)
-            started = time.monotonic()
             stack.manage(database_url, "migrate", "--noinput")
-            seed = stack.seed_demo(database_url, "--claims", str(args.claims_per_tenant))
-            seeded_in = time.monotonic() - started
-            claims = count_claims(database_url)
-            print(f"migrated and seeded {claims:,} claims in {seeded_in:.0f}s", flush=True)
-            tokens = [tenant["token"] for tenant in seed["tenants"]]
-            with stack.gunicorn(
-                database_url, port=localdb.free_port(), log_file=args.results / "gunicorn.log"
-            ) as api:
-                stack.warm_up(api.url, tokens)
-                fixture_file = Path(tmp) / "fixture.json"
-                fixture_file.write_text(json.dumps(tenant_fixture(api.url, tokens)), encoding="utf-8")
-                env = dict(os.environ, ROLLGUARD_BENCH_FIXTURE=str(fixture_file))
-                env[TOKENS_ENV] = ",".join(tokens)
-                rows = measure(api.url, server.url(), env, args)
+            for size in args.sizes:
+                started = time.monotonic()
+                seed = stack.seed_demo(database_url, "--claims", str(size))
+                seeding[str(size)] = round(time.monotonic() - started, 1)
+                claims[str(size)] = count_claims(database_url)
+                print(f"seeded {claims[str(size)]:,} claims in all in {seeding[str(size)]:.0f}s", flush=True)
+                naive = naive_queries(database_url)
+                tokens = [tenant["token"] for tenant in seed["tenants"]]
+                with stack.gunicorn(
+                    database_url, port=localdb.free_port(), log_file=args.results / f"gunicorn-{size}.log"
+                ) as api:
+                    stack.warm_up(api.url, tokens)
+                    fixture_file = Path(tmp) / "fixture.json"
+                    fixture_file.write_text(json.dumps(tenant_fixture(api.url, tokens)), encoding="utf-8")
+                    env = dict(os.environ, ROLLGUARD_BENCH_FIXTURE=str(fixture_file))
+                    env[TOKENS_ENV] = ",".join(tokens)
+                    rows += measure(api.url, server.url(), env, args, size=size, naive=naive)
     compared = compare_with_floor(rows)
-    title = f"rollguard API, {claims:,} claims, {args.users} users, {args.run_time} per endpoint"
+    ratios = cost_ratios(rows)
+    missed = missed_targets(compared, ratios)
+    sizes = ", ".join(f"{size:,}" for size in args.sizes)
+    title = f"rollguard API, {sizes} claims per tenant, {args.users} users, {args.run_time} per endpoint"
     report = {
+        "sizes": args.sizes,
         "claims": claims,
         "users": args.users,
         "runTime": args.run_time,
         "tenants": len(tokens),
-        "seedSeconds": round(seeded_in, 1),
+        "seedSeconds": seeding,
+        "runSeconds": round(time.monotonic() - started_run, 1),
         "cpus": os.cpu_count(),
+        "gunicorn": {name: os.environ[name] for name in GUNICORN_ENV if name in os.environ},
         "endpoints": compared,
+        "cost_ratio_1m_over_100k": ratios,
+        "targets": asdict(Targets()),
+        "missed": missed,
     }
     (args.results / "bench-api.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    write_chart(compared, args.results / "bench-api.png", title)
-    print(f"\n{title}\n{render_table(compared)}")
+    write_chart(
+        [row for row in compared if row["size"] == args.sizes[0]], args.results / "bench-api.png", title
+    )
+    print(f"\n{title}\n{render_table(compared, ratios)}")
+    print("\ntargets: " + ("all met" if not missed else "MISSED\n  " + "\n  ".join(missed)))
     print(f"\nwrote {args.results}/bench-api.json and bench-api.png")
     return 1 if any(row.failures for row in rows) else 0
 

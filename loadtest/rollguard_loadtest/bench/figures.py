@@ -24,7 +24,7 @@ class Scenario:
 # The floor first: every other endpoint is compared with it.
 SCENARIOS: tuple[Scenario, ...] = (
     Scenario("GET /health/live (floor)", "LiveProbe"),
-    Scenario("GET /api/v1/claims/?[filters]", "ClaimListing"),
+    Scenario("GET /api/v2/claims/?[filters]", "ClaimListing"),
     Scenario("GET /api/v1/payers/summary/", "PayerSummary"),
     Scenario("POST /api/v1/claims/", "ClaimCreation"),
 )
@@ -38,7 +38,12 @@ class EndpointFigures:
     p50_ms: float
     p95_ms: float
     rps: float
-    queries_per_request: float | None = None
+    #: SQL statements per request, counted by PostgreSQL (pg_stat_statements).
+    queries: float | None = None
+    #: The same request served the naive DRF way (`bench.naive`), counted by Django.
+    naive_queries: int | None = None
+    #: Claims per tenant when this was measured.
+    size: int = 0
 
 
 def aggregated_row(stats_csv: str) -> dict[str, str]:
@@ -49,18 +54,27 @@ def aggregated_row(stats_csv: str) -> dict[str, str]:
     raise ValueError("Locust stats CSV has no Aggregated row")
 
 
-def figures_from_csv(label: str, stats_csv: str, queries: int | None) -> EndpointFigures:
+def figures_from_csv(
+    label: str, stats_csv: str, queries: int | None, *, naive_queries: int | None = None, size: int = 0
+) -> EndpointFigures:
     row = aggregated_row(stats_csv)
     requests = int(row["Request Count"])
     return EndpointFigures(
         label=label,
         requests=requests,
         failures=int(row["Failure Count"]),
-        p50_ms=float(row["50%"]),
-        p95_ms=float(row["95%"]),
+        p50_ms=_milliseconds(row["50%"]),
+        p95_ms=_milliseconds(row["95%"]),
         rps=float(row["Requests/s"]),
-        queries_per_request=None if queries is None or requests == 0 else queries / requests,
+        queries=None if queries is None or requests == 0 else queries / requests,
+        naive_queries=naive_queries,
+        size=size,
     )
+
+
+def _milliseconds(cell: str) -> float:
+    # Locust writes N/A for the percentiles of a run that completed no request.
+    return 0.0 if cell == "N/A" else float(cell)
 
 
 def _ratio(value: float, floor: float) -> float | None:
@@ -68,42 +82,105 @@ def _ratio(value: float, floor: float) -> float | None:
 
 
 def compare_with_floor(rows: list[EndpointFigures]) -> list[dict[str, Any]]:
-    """Each endpoint's figures plus its p50, p95 and throughput as multiples of the first row's."""
-    if not rows:
-        return []
-    floor = rows[0]
+    """Each endpoint's figures plus its p50, p95 and throughput as multiples of the floor's
+    (the first row measured at the same size)."""
+    floors: dict[int, EndpointFigures] = {}
+    for row in rows:
+        floors.setdefault(row.size, row)
     return [
         {
             **asdict(row),
-            "queries_per_request": None
-            if row.queries_per_request is None
-            else round(row.queries_per_request, 2),
-            "p50_vs_floor": _ratio(row.p50_ms, floor.p50_ms),
-            "p95_vs_floor": _ratio(row.p95_ms, floor.p95_ms),
-            "rps_vs_floor": _ratio(row.rps, floor.rps),
+            "queries": None if row.queries is None else round(row.queries, 2),
+            "p50_x_floor": _ratio(row.p50_ms, floors[row.size].p50_ms),
+            "p95_x_floor": _ratio(row.p95_ms, floors[row.size].p95_ms),
+            "rps_x_floor": _ratio(row.rps, floors[row.size].rps),
         }
         for row in rows
     ]
 
 
-def render_table(compared: list[dict[str, Any]]) -> str:
+def cost_ratios(rows: list[EndpointFigures]) -> dict[str, float | None]:
+    """Per endpoint: its p50 at the largest size over its p50 at the smallest."""
+    sizes = sorted({row.size for row in rows})
+    if len(sizes) < 2:
+        return {}
+    by_key = {(row.label, row.size): row for row in rows}
+    ratios: dict[str, float | None] = {}
+    for row in rows:
+        if row.size != sizes[0] or (row.label, sizes[-1]) not in by_key:
+            continue
+        ratios[row.label] = _ratio(by_key[(row.label, sizes[-1])].p50_ms, row.p50_ms)
+    return ratios
+
+
+@dataclass(frozen=True)
+class Targets:
+    """What the benchmark must show; `make bench-api` reports every one it misses."""
+
+    p95_ms: float = 500.0
+    p95_x_floor: float = 3.0
+    cost_ratio: float = 1.25
+    queries: float = 4.0
+
+
+def missed_targets(
+    compared: list[dict[str, Any]], ratios: dict[str, float | None], targets: Targets = Targets()
+) -> list[str]:
+    """Each target missed, in words, with its figure. Latency targets hold at the smallest size."""
+    if not compared:
+        return []
+    smallest = min(row["size"] for row in compared)
+    missed = []
+    for row in compared:
+        at = f"{row['label']} at {row['size']:,} claims"
+        if row["size"] == smallest and row["p95_ms"] >= targets.p95_ms:
+            missed.append(f"{at}: p95 {row['p95_ms']:g} ms, target under {targets.p95_ms:g} ms")
+        if row["size"] == smallest and (row["p95_x_floor"] or 0) > targets.p95_x_floor:
+            missed.append(
+                f"{at}: p95 {row['p95_x_floor']:g} x the floor, target at most {targets.p95_x_floor:g}"
+            )
+        if row["label"].startswith("GET /api/") and (row["queries"] or 0) > targets.queries:
+            missed.append(f"{at}: {row['queries']:g} queries per request, target at most {targets.queries:g}")
+    for label, ratio in ratios.items():
+        if ratio is not None and ratio > targets.cost_ratio:
+            missed.append(
+                f"{label}: p50 ratio largest/smallest size {ratio:g}, target at most {targets.cost_ratio:g}"
+            )
+    return missed
+
+
+def render_table(compared: list[dict[str, Any]], ratios: dict[str, float | None] | None = None) -> str:
     def shown(value: Any) -> Any:
         return "-" if value is None else value
 
+    ratios = ratios or {}
     return render_rows(
-        ["endpoint", "requests", "fail", "p50 ms", "p95 ms", "req/s", "p50 x", "p95 x", "req/s x", "SQL/req"],
+        [
+            "endpoint",
+            "claims/tenant",
+            "requests",
+            "fail",
+            "p50 ms",
+            "p95 ms",
+            "req/s",
+            "p95 x",
+            "SQL/req",
+            "naive SQL",
+            "p50 big/small",
+        ],
         [
             [
                 row["label"],
+                f"{row['size']:,}",
                 row["requests"],
                 row["failures"],
                 row["p50_ms"],
                 row["p95_ms"],
                 row["rps"],
-                shown(row["p50_vs_floor"]),
-                shown(row["p95_vs_floor"]),
-                shown(row["rps_vs_floor"]),
-                shown(row["queries_per_request"]),
+                shown(row["p95_x_floor"]),
+                shown(row["queries"]),
+                shown(row["naive_queries"]),
+                shown(ratios.get(row["label"])),
             ]
             for row in compared
         ],

@@ -2,6 +2,10 @@
 
 Only statements count (`track_utility = off`): BEGIN, COMMIT and SET are
 transaction plumbing, not the query shape an endpoint is designed around.
+Nor do the statements PostgreSQL runs on its own behalf once a statement ends
+(pg_stat_statements sees them as top level): foreign-key checks
+(`SELECT 1 FROM ONLY ... FOR KEY SHARE OF x`) and what triggers run (the
+payer-summary rollup's upsert). They are part of the write the client sent.
 """
 
 from __future__ import annotations
@@ -9,6 +13,10 @@ from __future__ import annotations
 import psycopg
 
 from localdb import LocalPostgres
+
+# Only the rollup's triggers write this table (service/billing/migrations/_claim_rollup.py);
+# their upsert is the one statement naming it unquoted (Django quotes its names).
+ROLLUP_TABLE = "billing_claimrollup"
 
 
 def enable(server: LocalPostgres) -> None:
@@ -33,7 +41,9 @@ def statements(admin_url: str, database: str) -> int:
     with psycopg.connect(admin_url, autocommit=True) as conn:
         row = conn.execute(
             "SELECT coalesce(sum(s.calls), 0) FROM pg_stat_statements s "
-            "JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = %s",
-            (database,),
+            "JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = %s "
+            "AND s.query NOT LIKE 'SELECT 1 FROM ONLY %%FOR KEY SHARE OF x' "
+            "AND s.query NOT LIKE %s",
+            (database, f"INSERT INTO {ROLLUP_TABLE} %"),
         ).fetchone()
     return int(row[0]) if row else 0

@@ -18,7 +18,10 @@ from billing.selectors.audit import audit_event_list
 
 @extend_schema_view(
     list=extend_schema(
-        summary="List your customer's audit events", responses={200: AuditEventSerializer, **LIST}
+        summary="List your customer's audit events",
+        description="Numbered pages with a `count` of every matching row, whose cost grows with the "
+        "tenant: `/api/v2/audit-events/` pages by cursor instead.",
+        responses={200: AuditEventSerializer, **LIST},
     ),
     retrieve=extend_schema(summary="Read one audit event", responses={200: AuditEventSerializer, **READ}),
 )

@@ -22,7 +22,12 @@ from billing.services.claims import claim_delete, claim_submit, claim_transition
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List the claims of your customer", responses={200: ClaimSerializer, **LIST}),
+    list=extend_schema(
+        summary="List the claims of your customer",
+        description="Numbered pages with a `count` of every matching row, whose cost grows with the "
+        "tenant: `/api/v2/claims/` pages by cursor instead.",
+        responses={200: ClaimSerializer, **LIST},
+    ),
     retrieve=extend_schema(summary="Read one claim", responses={200: ClaimSerializer, **READ}),
     create=extend_schema(
         summary="Submit a claim; it gets the next number of your customer",

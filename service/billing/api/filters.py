@@ -5,10 +5,21 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 from django_filters import rest_framework as filters
 
-from billing.models import AuditAction, AuditEvent, AuditOutcome, Claim, ClaimStatus, Patient, Payer
+from billing.models import (
+    AuditAction,
+    AuditEvent,
+    AuditOutcome,
+    Claim,
+    ClaimRollup,
+    ClaimStatus,
+    Patient,
+    Payer,
+)
 
 
-class ClaimFilter(filters.FilterSet):
+class ClaimCursorFilter(filters.FilterSet):
+    """The filters of a claim list; its order is the cursor's (newest number first)."""
+
     status = filters.ChoiceFilter(choices=ClaimStatus.choices)
     payer = filters.NumberFilter(field_name="payer_id", help_text="Payer id.")
     patient = filters.NumberFilter(field_name="patient_id", help_text="Patient id.")
@@ -19,10 +30,6 @@ class ClaimFilter(filters.FilterSet):
     billed_max = filters.NumberFilter(field_name="billed_amount", lookup_expr="lte")
     search = filters.CharFilter(
         method="filter_search", help_text="A claim number, or the start of the patient's last name."
-    )
-    ordering = filters.OrderingFilter(
-        fields=("number", "service_date", "billed_amount", "created_at"),
-        help_text="Sort by number, service_date, billed_amount or created_at; prefix - for descending.",
     )
 
     class Meta:
@@ -36,6 +43,18 @@ class ClaimFilter(filters.FilterSet):
         return queryset.filter(patient__last_name__istartswith=value)
 
 
+class ClaimFilter(ClaimCursorFilter):
+    """The v1 claim list: the same filters, and any of four orders (its pages are numbered)."""
+
+    ordering = filters.OrderingFilter(
+        fields=("number", "service_date", "billed_amount", "created_at"),
+        help_text="Sort by number, service_date, billed_amount or created_at; prefix - for descending.",
+    )
+
+    class Meta(ClaimCursorFilter.Meta):
+        pass
+
+
 class PayerSummaryFilter(filters.FilterSet):
     payer = filters.NumberFilter(field_name="payer_id", help_text="Payer id.")
     service_date = filters.DateFromToRangeFilter(
@@ -43,7 +62,7 @@ class PayerSummaryFilter(filters.FilterSet):
     )
 
     class Meta:
-        model = Claim
+        model = ClaimRollup
         fields = ("payer", "service_date")
 
 

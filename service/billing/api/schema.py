@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
 
 from billing.api.serializers import ErrorSerializer, ValidationErrorSerializer
@@ -44,3 +45,11 @@ class TenantTokenScheme(OpenApiAuthenticationExtension):
             "name": "Authorization",
             "description": "`Token <token>`, with a token from POST /api/v1/auth/login/.",
         }
+
+
+class CursorPageSchema(AutoSchema):
+    """Names a cursor-paginated list `CursorPaginated<X>List`, apart from the page-numbered
+    `Paginated<X>List` of the same serializer: the two shapes differ (no `count`)."""
+
+    def get_paginated_name(self, serializer_name: str) -> str:
+        return f"CursorPaginated{serializer_name}List"

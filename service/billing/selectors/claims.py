@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Count, F, FloatField, Q, QuerySet, Sum
 from django.db.models.functions import Cast
 
-from billing.models import Claim, ClaimStatus, Customer
+from billing.models import Claim, ClaimRollup, ClaimStatus, Customer
 
 
 def claim_list(*, customer: Customer) -> QuerySet[Claim]:
@@ -13,8 +13,33 @@ def claim_list(*, customer: Customer) -> QuerySet[Claim]:
     return Claim.objects.filter(customer=customer).select_related("patient", "payer").order_by("-number")
 
 
-def claim_payer_summary(*, customer: Customer) -> QuerySet[Claim]:
-    """One row per payer the tenant has billed: counts, totals and denial rate, in one grouped query."""
+def claim_payer_summary(*, customer: Customer) -> QuerySet[ClaimRollup]:
+    """One row per payer the tenant has billed: counts, totals and denial rate.
+
+    Read from the rollup (at most one row per payer and service date), so its
+    cost follows the tenant's date range and payers, not its number of claims.
+    """
+    claims = Sum("claims")
+    denied = Sum("denied")
+    return (
+        ClaimRollup.objects.filter(customer=customer)
+        .values("payer_id")
+        .annotate(
+            payer_code=F("payer__code"),
+            payer_name=F("payer__name"),
+            claim_count=claims,
+            denied_count=denied,
+            billed_total=Sum("billed"),
+            paid_total=Sum("paid"),
+            denial_rate=Cast(denied, FloatField()) / Cast(claims, FloatField()),
+        )
+        .filter(claim_count__gt=0)
+        .order_by("payer_name", "payer_id")
+    )
+
+
+def claim_payer_summary_from_claims(*, customer: Customer) -> QuerySet[Claim]:
+    """The same rows aggregated from every claim: what the rollup must always equal (`rollup_check`)."""
     denied = Count("id", filter=Q(status=ClaimStatus.DENIED))
     return (
         Claim.objects.filter(customer=customer)
