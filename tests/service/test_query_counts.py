@@ -20,7 +20,9 @@ LISTS = [
     "/api/v1/payers/summary/",
     "/api/v1/audit-events/",
 ]
-MAX_QUERIES = 4  # token + tenant (one join), count, page, and the audit row of a PHI list
+# token, tenant and row-level-security setting (one statement), the shared
+# throttle counter, count, page, and the audit row of the list.
+MAX_QUERIES = 5
 
 
 @pytest.fixture
@@ -61,4 +63,14 @@ def test_payer_summary_is_one_aggregate_query(busy_tenant):
     assert response.json()["count"] == 12
     grouped = [q["sql"] for q in captured.captured_queries if "GROUP BY" in q["sql"]]
     assert len(grouped) == 1
-    assert len(captured) == 2  # the token lookup and the aggregate
+    assert len(captured) == 4  # the token lookup, the throttle counter, the aggregate, its audit row
+
+
+def test_the_tenant_for_row_level_security_costs_no_statement_of_its_own(busy_tenant):
+    with CaptureQueriesContext(connection) as captured:
+        busy_tenant.client.get("/api/v1/claims/?page_size=5")
+    statements = [q["sql"] for q in captured.captured_queries]
+    setting = [sql for sql in statements if "set_config" in sql]
+    assert len(setting) == 1
+    assert "knox_authtoken" in setting[0]
+    assert sum("billing_ratecounter" in sql for sql in statements) == 1
