@@ -27,7 +27,19 @@ def postgres_url() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def database_roles(postgres_url: str) -> localdb.DatabaseRoles:
     """The owner (who may create the test databases) and the application role, on the session's server."""
-    return localdb.provision_roles(postgres_url, "rollguard_roles", owner_creates_databases=True)
+    import psycopg
+    from psycopg import sql
+
+    roles = localdb.provision_roles(postgres_url, "rollguard_roles", owner_creates_databases=True)
+    # Tests only: lets the owner's test connection `SET ROLE` to the application
+    # role inside a test's transaction, to run requests with its privileges.
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("GRANT {} TO {}").format(
+                sql.Identifier(localdb.APPLICATION_ROLE), sql.Identifier(localdb.OWNER_ROLE)
+            )
+        )
+    return roles
 
 
 @pytest.fixture(scope="session")

@@ -148,3 +148,19 @@ def world(acme: Member, globex: Member, payers: list[Payer]) -> World:
 @pytest.fixture
 def new_member(db):
     return make_member
+
+
+@pytest.fixture(scope="session")
+def live(postgres_url):
+    """The API served by two gunicorn workers that recycle every three requests, as the application role."""
+    from live_api import live_api
+
+    with live_api(
+        postgres_url,
+        "rollguard_live",
+        GUNICORN_WORKERS="2",
+        GUNICORN_MAX_REQUESTS="3",
+        API_THROTTLE_LOGIN="2/hour",
+        API_THROTTLE_LOGIN_ACCOUNT="1000/hour",
+    ) as api:
+        yield api
