@@ -213,7 +213,8 @@ BEGIN
                   AND pg_get_userbyid(c.relowner) <> {owner} LOOP
         EXECUTE format('ALTER TABLE %s OWNER TO %I', item.name, {owner});
     END LOOP;
-    FOR item IN SELECT p.oid::regprocedure AS name FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+    FOR item IN SELECT p.oid::regprocedure AS name
+                FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
                 WHERE n.nspname = 'public' AND pg_get_userbyid(p.proowner) <> {owner} LOOP
         EXECUTE format('ALTER FUNCTION %s OWNER TO %I', item.name, {owner});
     END LOOP;
@@ -229,7 +230,9 @@ def with_user(url: str, user: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{user}@{host}"))
 
 
-def provision_roles(server_url: str, database: str, *, owner_creates_databases: bool = False) -> DatabaseRoles:
+def provision_roles(
+    server_url: str, database: str, *, owner_creates_databases: bool = False
+) -> DatabaseRoles:
     """Create the owner and application roles (if missing) and `database`, owned by the owner.
 
     `server_url` must name a superuser. The roles log in without a password: the
@@ -257,7 +260,9 @@ def provision_roles(server_url: str, database: str, *, owner_creates_databases: 
     url = database_url(server_url, database)
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(sql.SQL(_ADOPT).format(owner=sql.Literal(OWNER_ROLE)))
-    return DatabaseRoles(application_url=with_user(url, APPLICATION_ROLE), migration_url=with_user(url, OWNER_ROLE))
+    return DatabaseRoles(
+        application_url=with_user(url, APPLICATION_ROLE), migration_url=with_user(url, OWNER_ROLE)
+    )
 
 
 def database_url(server_url: str, name: str) -> str:

@@ -44,7 +44,7 @@ def database_roles(postgres_url: str) -> localdb.DatabaseRoles:
 
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(postgres_url: str, database_roles: localdb.DatabaseRoles) -> None:
-    """Point Django's default database at the session's server, as the owner, before the test database is made."""
+    """Point Django's default database at the session's server, as the owner, before the test DB is made."""
     import dj_database_url
     from django.conf import settings
 

@@ -25,7 +25,7 @@ _CURRENT_TENANT = f"NULLIF(current_setting('{TENANT_SETTING}', true), '')::bigin
 
 
 def row_security_sql(table: str) -> list[str]:
-    """Statements that put `table` behind the tenant policy; the owner keeps a policy of its own for maintenance."""
+    """Statements that put `table` behind the tenant policy (the owner keeps one of its own)."""
     return [
         f'ALTER TABLE "{table}" ENABLE ROW LEVEL SECURITY',
         f'ALTER TABLE "{table}" FORCE ROW LEVEL SECURITY',

@@ -23,4 +23,6 @@ def json_escaped(value: Any) -> Any:
 
 class JsonAccessLogger(Logger):
     def atoms(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> dict[str, Any]:
-        return {key: json_escaped(value) for key, value in super().atoms(resp, req, environ, request_time).items()}
+        return {
+            key: json_escaped(value) for key, value in super().atoms(resp, req, environ, request_time).items()
+        }

@@ -11,7 +11,7 @@ import logging
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
-from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError
+from django.db import DatabaseError, DataError, IntegrityError, InterfaceError, OperationalError
 from django.http import HttpRequest, JsonResponse
 
 logger = logging.getLogger("config.errors")
@@ -19,6 +19,9 @@ logger = logging.getLogger("config.errors")
 #: (status, code, detail) of the database errors a request can meet.
 UNAVAILABLE = (503, "database_unavailable", "The database is unavailable; retry in a few seconds.")
 CONFLICT = (409, "conflict", "Another request changed this data at the same time; read it again and retry.")
+# The last wall behind the validators: a value PostgreSQL cannot hold (a time
+# zone offset past 15:59, a number past a column's range) is the client's error.
+OUT_OF_RANGE = (400, "out_of_range", "A value in the request is out of the range the database can store.")
 TOO_LARGE = 413
 
 
@@ -35,6 +38,8 @@ def database_error_status(error: DatabaseError) -> tuple[int, str, str] | None:
         return UNAVAILABLE
     if isinstance(error, IntegrityError):
         return CONFLICT
+    if isinstance(error, DataError):
+        return OUT_OF_RANGE
     return None
 
 
@@ -63,4 +68,6 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonR
 
 
 def server_error(request: HttpRequest) -> JsonResponse:
-    return JsonResponse(error_body("Something went wrong on our side; it has been logged.", "error"), status=500)
+    return JsonResponse(
+        error_body("Something went wrong on our side; it has been logged.", "error"), status=500
+    )

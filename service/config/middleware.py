@@ -50,4 +50,5 @@ class ApiResponseMiddleware:
             return None
         status, code, detail = mapped
         logger.warning("database error answered %s", status, extra={"event": type(exception).__name__})
-        return JsonResponse(error_body(detail, code), status=status)
+        errors = {"non_field_errors": [detail]} if status == 400 else None
+        return JsonResponse(error_body(detail, code, errors), status=status)

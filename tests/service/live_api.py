@@ -29,7 +29,7 @@ class LiveApi:
 
 
 def _manage(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run(  # noqa: S603 - our interpreter and manage.py
+    result = subprocess.run(
         [sys.executable, "manage.py", *args], cwd=SERVICE, env=env, capture_output=True, text=True, check=True
     )
     return result.stdout
@@ -38,10 +38,12 @@ def _manage(env: dict[str, str], *args: str) -> str:
 def _wait_ready(url: str, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        with contextlib.suppress(OSError):
-            with urllib.request.urlopen(f"{url}/health/live", timeout=30) as response:  # noqa: S310
-                if response.status == 200:
-                    return
+        with (
+            contextlib.suppress(OSError),
+            urllib.request.urlopen(f"{url}/health/live", timeout=30) as response,
+        ):
+            if response.status == 200:
+                return
         time.sleep(0.5)
     raise TimeoutError(f"{url} did not become ready")
 
@@ -56,7 +58,7 @@ def live_api(server_url: str, name: str, **settings: str) -> Iterator[LiveApi]:
         _manage(env, "migrate_phase", phase)
     seed = json.loads(_manage(env, "seed_demo", "--claims", "40", "--patients", "10").splitlines()[-1])
     port = localdb.free_port()
-    server = subprocess.Popen(  # noqa: S603
+    server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "config.wsgi"],
         cwd=SERVICE,
         env={**env, "MIGRATION_DATABASE_URL": "", "HOST": "127.0.0.1", "PORT": str(port)},

@@ -20,7 +20,7 @@ def _post(url: str, body: dict, headers: dict | None = None) -> int:
         method="POST",
     )
     try:
-        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=60) as response:
             return response.status
     except urllib.error.HTTPError as error:
         return error.code
@@ -67,11 +67,11 @@ def test_the_application_role_cannot_change_the_audit_trail_or_the_schema(app_db
 
 
 def test_no_session_switch_makes_the_audit_guard_step_aside(live):
-    # As the owner, who may UPDATE the table: the guard itself refuses, whatever pgtrigger.ignore says.
+    # As the owner, who may UPDATE the table: the guard refuses whatever pgtrigger.ignore says.
     with psycopg.connect(live.roles.migration_url) as conn:
         conn.execute(
-            "INSERT INTO billing_auditevent (occurred_at, actor_id, customer_id, action, object_type, object_id,"
-            " outcome, request_id) SELECT now(), user_id, customer_id, 'read', 'claim', '1', 'success', ''"
+            "INSERT INTO billing_auditevent (occurred_at, actor_id, customer_id, action, object_type,"
+            " object_id, outcome, request_id) SELECT now(), user_id, customer_id, 'read', 'claim', '1', 'success', ''"
             " FROM billing_membership LIMIT 1"
         )
         conn.execute("SELECT set_config('pgtrigger.ignore', '{append_only,no_truncate}', true)")

@@ -1,4 +1,4 @@
-"""Row-level security is a second wall: even a query that forgets the tenant returns only the caller's rows."""
+"""Row-level security is a second wall: a query that forgets the tenant still sees only the caller's rows."""
 
 from __future__ import annotations
 
@@ -22,7 +22,11 @@ def as_application_role(db):
 
 def test_an_unscoped_query_inside_a_request_returns_no_foreign_rows(world, as_application_role, monkeypatch):
     # A bug that drops the tenant filter from the claims selector.
-    monkeypatch.setattr(claims_api, "claim_list", lambda customer: Claim.objects.select_related("patient", "payer").order_by("-number"))
+    monkeypatch.setattr(
+        claims_api,
+        "claim_list",
+        lambda customer: Claim.objects.select_related("patient", "payer").order_by("-number"),
+    )
 
     response = world.globex.client.get("/api/v1/claims/")
 
@@ -39,11 +43,14 @@ def test_without_a_tenant_the_application_role_sees_no_rows(world, as_applicatio
 def test_the_application_role_cannot_write_a_row_into_another_tenant(world, as_application_role):
     from django.db import DatabaseError, transaction
 
-    with tenant_scope(world.globex.customer.pk):
-        with pytest.raises(DatabaseError, match="row-level security"), transaction.atomic():
-            Patient.objects.create(
-                customer=world.acme.customer, first_name="A", last_name="B", date_of_birth="1990-01-01"
-            )
+    with (
+        tenant_scope(world.globex.customer.pk),
+        pytest.raises(DatabaseError, match="row-level security"),
+        transaction.atomic(),
+    ):
+        Patient.objects.create(
+            customer=world.acme.customer, first_name="A", last_name="B", date_of_birth="1990-01-01"
+        )
 
 
 def test_every_table_with_a_tenant_column_is_behind_the_wall(db):

@@ -58,7 +58,10 @@ def _messages(value: Any, prefix: str = "") -> list[str]:
 def capped_errors(data: Any) -> dict[str, list[str]]:
     """`data` as {field: [messages]}, at most MAX_ERROR_FIELDS fields of MAX_FIELD_MESSAGES messages."""
     fields = data if isinstance(data, dict) else {"non_field_errors": data}
-    capped = {str(name): _messages(value)[:MAX_FIELD_MESSAGES] for name, value in list(fields.items())[:MAX_ERROR_FIELDS]}
+    capped = {
+        str(name): _messages(value)[:MAX_FIELD_MESSAGES]
+        for name, value in list(fields.items())[:MAX_ERROR_FIELDS]
+    }
     if len(fields) > MAX_ERROR_FIELDS:
         capped.setdefault("non_field_errors", []).append(
             f"{len(fields) - MAX_ERROR_FIELDS} more fields have errors; fix these first."

@@ -45,7 +45,9 @@ def counter_key(scope: str, ident: str) -> str:
 
 
 def rate_counter_hit(*, key: str, duration: int, now: float | None = None) -> tuple[int, float]:
-    """Count one hit of `key` in its `duration`-second window: (hits so far, seconds until the window ends)."""
+    """Count one hit of `key` in its `duration`-second window.
+
+    Returns the hits so far and the seconds until the window ends."""
     now = time.time() if now is None else now
     window = int(now // duration)
     ends = (window + 1) * duration

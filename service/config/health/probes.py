@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from functools import cache
 import logging
+from functools import cache
 from typing import Any
 
 from django.conf import settings
