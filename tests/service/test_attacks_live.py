@@ -71,7 +71,8 @@ def test_no_session_switch_makes_the_audit_guard_step_aside(live):
     with psycopg.connect(live.roles.migration_url) as conn:
         conn.execute(
             "INSERT INTO billing_auditevent (occurred_at, actor_id, customer_id, action, object_type,"
-            " object_id, outcome, request_id) SELECT now(), user_id, customer_id, 'read', 'claim', '1', 'success', ''"
+            " object_id, outcome, request_id)"
+            " SELECT now(), user_id, customer_id, 'read', 'claim', '1', 'success', ''"
             " FROM billing_membership LIMIT 1"
         )
         conn.execute("SELECT set_config('pgtrigger.ignore', '{append_only,no_truncate}', true)")
