@@ -7,3 +7,10 @@ test-service: $(VENV)/.synced ## the claims API's tests (real PostgreSQL), witho
 bench-service: $(VENV)/.synced ## seed 100,000 claims per tenant and time every API endpoint (CLAIMS=N)
 	@mkdir -p $(RESULTS)
 	$(BIN)/python service/bench.py --claims $(or $(CLAIMS),100000)
+
+.PHONY: fuzz-api
+FUZZ_SECONDS ?= 300
+
+fuzz-api: $(VENV)/.synced ## schemathesis on a fresh live API: all phases, stateful, login/logout excluded (FUZZ_SECONDS=300); results/fuzz-api/
+	@mkdir -p $(RESULTS)/fuzz-api
+	cd tests/service && ../../$(BIN)/python fuzz_api.py --max-time $(FUZZ_SECONDS) --results $(CURDIR)/$(RESULTS)/fuzz-api

@@ -1,7 +1,8 @@
 """`make run`: the API on http://127.0.0.1:8000 ($DEV_PORT) with demo data.
 
 Without DATABASE_URL a local PostgreSQL keeps its data in .local/pg (port
-$DEV_PG_PORT, default 5433) between runs. The database is migrated with
+$DEV_PG_PORT, default 5433) between runs, and the API's two roles are made on
+it: migrations and the seed run as the owner, gunicorn as the application role. The database is migrated with
 `migrate_phase expand` then `contract`, as a release migrates it, the demo
 data is topped up, the URLs and demo tokens are printed, and gunicorn serves in
 the foreground; Ctrl-C stops gunicorn and then the PostgreSQL this script started.
@@ -17,7 +18,7 @@ import sys
 from pathlib import Path
 from types import FrameType
 
-from localdb import LocalPostgres
+from localdb import LocalPostgres, provision_roles
 
 SERVICE = Path(__file__).resolve().parent
 REPO = SERVICE.parent
@@ -70,7 +71,7 @@ def main() -> int:
     if not env.get("DATABASE_URL"):
         server = LocalPostgres(data_dir=REPO / ".local" / "pg", port=int(env.get("DEV_PG_PORT", "5433")))
         server.start()
-        env["DATABASE_URL"] = server.create_database("rollguard")
+        env.update(provision_roles(server.url(), "rollguard").env())
     try:
         # The same two phases a release runs; with one version serving locally
         # there is no rollout to wait for between them.

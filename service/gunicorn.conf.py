@@ -24,6 +24,8 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 control_socket_disable = True
 
 accesslog = "-"
+# Escapes each field of the JSON access line below (a path may carry quotes or newlines).
+logger_class = "config.access_log.JsonAccessLogger"
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 access_log_format = (

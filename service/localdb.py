@@ -186,6 +186,85 @@ def running(data_dir: Path, port: int | None = None) -> Iterator[LocalPostgres]:
         server.stop()
 
 
+#: The two roles of the API's database (see config/databases.py): the owner migrates, the application serves.
+OWNER_ROLE = "rollguard_owner"
+APPLICATION_ROLE = "rollguard_app"
+
+
+@dataclass(frozen=True)
+class DatabaseRoles:
+    """`DATABASE_URL` (the application role) and `MIGRATION_DATABASE_URL` (the owner) of one database."""
+
+    application_url: str
+    migration_url: str
+
+    def env(self) -> dict[str, str]:
+        return {"DATABASE_URL": self.application_url, "MIGRATION_DATABASE_URL": self.migration_url}
+
+
+# Hands every object of the database to the owner: a database made before the
+# two roles existed (an old .local/pg) belongs to whoever created it.
+_ADOPT = """
+DO $$
+DECLARE item record;
+BEGIN
+    FOR item IN SELECT c.oid::regclass AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm')
+                  AND pg_get_userbyid(c.relowner) <> {owner} LOOP
+        EXECUTE format('ALTER TABLE %s OWNER TO %I', item.name, {owner});
+    END LOOP;
+    FOR item IN SELECT p.oid::regprocedure AS name
+                FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                WHERE n.nspname = 'public' AND pg_get_userbyid(p.proowner) <> {owner} LOOP
+        EXECUTE format('ALTER FUNCTION %s OWNER TO %I', item.name, {owner});
+    END LOOP;
+END
+$$
+"""
+
+
+def with_user(url: str, user: str) -> str:
+    """`url` with `user` (and no password) in place of its credentials."""
+    parts = urlsplit(url)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit(parts._replace(netloc=f"{user}@{host}"))
+
+
+def provision_roles(
+    server_url: str, database: str, *, owner_creates_databases: bool = False
+) -> DatabaseRoles:
+    """Create the owner and application roles (if missing) and `database`, owned by the owner.
+
+    `server_url` must name a superuser. The roles log in without a password: the
+    local server trusts 127.0.0.1. Grants to the application role come from the
+    migrations the owner runs, not from here.
+    """
+    import psycopg
+    from psycopg import sql
+
+    owner, app = sql.Identifier(OWNER_ROLE), sql.Identifier(APPLICATION_ROLE)
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        for role in (OWNER_ROLE, APPLICATION_ROLE):
+            if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone():
+                conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(role)))
+        conn.execute(
+            sql.SQL("ALTER ROLE {} NOSUPERUSER {} NOBYPASSRLS").format(
+                owner, sql.SQL("CREATEDB" if owner_creates_databases else "NOCREATEDB")
+            )
+        )
+        conn.execute(sql.SQL("ALTER ROLE {} NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS").format(app))
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone():
+            conn.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(database), owner))
+        else:
+            conn.execute(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(sql.Identifier(database), owner))
+    url = database_url(server_url, database)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(sql.SQL(_ADOPT).format(owner=sql.Literal(OWNER_ROLE)))
+    return DatabaseRoles(
+        application_url=with_user(url, APPLICATION_ROLE), migration_url=with_user(url, OWNER_ROLE)
+    )
+
+
 def database_url(server_url: str, name: str) -> str:
     """The URL of database `name` on the server that `server_url` points at (query options kept)."""
     parts = urlsplit(server_url)

@@ -25,12 +25,12 @@ def embedded_postgres(folder: Path) -> Iterator[localdb.LocalPostgres]:
         yield server
 
 
-def seed(checkout: Checkout, database_url: str, env: Mapping[str, str]) -> list[str]:
-    """Demo tenants and one API token per tenant, from the API's own seed_demo command."""
+def seed(checkout: Checkout, roles: localdb.DatabaseRoles, env: Mapping[str, str]) -> list[str]:
+    """Demo tenants and one API token per tenant, from the API's own seed_demo command (run as the owner)."""
     result = subprocess.run(
         [sys.executable, "manage.py", "seed_demo", "--claims", "300", "--patients", "50"],
         cwd=checkout.service,
-        env={**env, "DATABASE_URL": database_url},
+        env={**env, **roles.env()},
         capture_output=True,
         text=True,
         check=False,

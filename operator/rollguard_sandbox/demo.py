@@ -145,6 +145,7 @@ class Sandbox:
             "LANG": "C.UTF-8",
         }
         self.database_url = ""
+        self.roles = localdb.DatabaseRoles(application_url="", migration_url="")
         self.results: list[ReleaseResult] = []
         self.prober = Prober("", clock=self.clock)
         self._seeding: asyncio.Task[None] | None = None
@@ -166,7 +167,9 @@ class Sandbox:
         self.state.mkdir(parents=True)
         self.say("starting PostgreSQL, the Kubernetes API emulator, the local runtime and the operator")
         with embedded_postgres(self.state / "postgres") as postgres:
-            self.database_url = await asyncio.to_thread(postgres.create_database, DATABASE)
+            # The API's two roles: the Jobs migrate as the owner, the pods serve as the application role.
+            self.roles = await asyncio.to_thread(localdb.provision_roles, postgres.url(), DATABASE)
+            self.database_url = self.roles.application_url
             async with contextlib.AsyncExitStack() as stack:
                 story = await self._start(stack)
                 for step in steps:
@@ -179,7 +182,7 @@ class Sandbox:
                 await self.prober.stop()
                 final = await self._final_state(story.client)
             applied_by = migration_jobs(self.results_dir / "logs", RELEASE)
-            migrations = await asyncio.to_thread(applied_migrations, self.database_url, applied_by)
+            migrations = await asyncio.to_thread(applied_migrations, self.roles.migration_url, applied_by)
         data = self._report(migrations)
         data["ok"] = data["ok"] and len(self.results) == len(steps)
         data["final"] = final
@@ -223,6 +226,7 @@ class Sandbox:
         unreachable = f"postgresql://postgres@127.0.0.1:{localdb.free_port()}/{DATABASE}"
         for body in (
             secret("claims-api-database", {"DATABASE_URL": self.database_url}),
+            secret("claims-api-database-owner", {"MIGRATION_DATABASE_URL": self.roles.migration_url}),
             secret("claims-api-database-unreachable", {"DATABASE_URL": unreachable}),
             secret("claims-api-django", {"DJANGO_SECRET_KEY": secrets.token_urlsafe(48)}),
         ):
@@ -258,7 +262,7 @@ class Sandbox:
     async def _seed(self, client: KubeClient) -> None:
         self.say("  seeding demo tenants (seed_demo) for the load test and the prober")
         try:
-            tokens = await asyncio.to_thread(seed, self.checkout, self.database_url, self.env)
+            tokens = await asyncio.to_thread(seed, self.checkout, self.roles, self.env)
         except RuntimeError as error:
             self.say(f"  {error}")
             return

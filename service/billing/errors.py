@@ -24,3 +24,9 @@ class ClaimLocked(DomainError):
 
 class InUse(DomainError):
     code = "in_use"
+
+
+class NotFound(DomainError):
+    """The object went away while the request ran (another request deleted it)."""
+
+    code = "not_found"

@@ -6,7 +6,6 @@ only through the selectors, which scope by the caller's customer first.
 
 from __future__ import annotations
 
-import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -178,11 +177,14 @@ class AuditAction(models.TextChoices):
 class AuditOutcome(models.TextChoices):
     SUCCESS = "success", "Success"
     DENIED = "denied", "Denied"
+    # A miss on an id: the same whether the id exists in another tenant or nowhere.
+    NOT_FOUND = "not_found", "Not found"
 
 
 class AuditEvent(models.Model):
-    """One access to PHI or billing data. Append-only: the database itself
-    refuses UPDATE, DELETE and TRUNCATE on this table."""
+    """One access to PHI or billing data. Append-only: plain triggers of the
+    schema's owner refuse UPDATE, DELETE and TRUNCATE whoever asks, and the
+    application role holds only INSERT and SELECT (migration 0010)."""
 
     occurred_at = models.DateTimeField(default=timezone.now)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -198,18 +200,28 @@ class AuditEvent(models.Model):
             models.Index(fields=["customer", "-occurred_at"], name="audit_tenant_time_idx"),
             models.Index(fields=["customer", "object_type", "object_id"], name="audit_tenant_object_idx"),
         ]
-        triggers = [
-            pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete),
-            # Protect covers rows only; TRUNCATE fires statement triggers, so
-            # it gets a plain trigger that raises the same way.
-            pgtrigger.Trigger(
-                name="no_truncate",
-                operation=pgtrigger.Truncate,
-                level=pgtrigger.Statement,
-                when=pgtrigger.Before,
-                func="RAISE EXCEPTION 'pgtrigger: Cannot truncate % table', TG_TABLE_NAME;",
-            ),
-        ]
 
     def __str__(self) -> str:
         return f"{self.action} {self.object_type} {self.object_id} ({self.outcome})"
+
+
+class RateCounter(models.Model):
+    """Requests one throttle key made in one fixed window, counted by one serving thread.
+
+    The count of a key is the sum over its shards, so every worker and pod
+    shares it and a recycled worker forgets nothing; each thread bumps only its
+    own row, so concurrent requests never wait on each other's row lock.
+    """
+
+    key = models.CharField(max_length=80)
+    shard = models.CharField(max_length=80)
+    window = models.BigIntegerField()
+    hits = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["key", "shard"], name="ratecounter_key_shard_unique")]
+        indexes = [models.Index(fields=["expires_at"], name="ratecounter_expires_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.shard}: {self.hits}"

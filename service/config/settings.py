@@ -6,12 +6,14 @@ and `DJANGO_SECRET_KEY` mandatory; anything else is a developer machine.
 
 from __future__ import annotations
 
+import sys
 from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from config.databases import connection_url
 from config.env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -33,6 +35,11 @@ if not _database_url:
     if PRODUCTION:
         raise ImproperlyConfigured("DATABASE_URL must be set when DJANGO_ENV=production.")
     _database_url = "postgresql://postgres@127.0.0.1:5433/rollguard"
+# Two roles: DATABASE_URL's reads and writes rows (no DDL, the audit trail
+# insert-only), MIGRATION_DATABASE_URL's owns the schema and runs the owner
+# commands of config.databases. Migrations grant the application role its rows.
+_migration_database_url = env_str("MIGRATION_DATABASE_URL", "")
+DATABASE_APPLICATION_ROLE = dj_database_url.parse(_database_url)["USER"]
 
 # A short connect timeout keeps the readiness probe and requests from hanging on
 # a database that went away; persistent connections spare a handshake per request.
@@ -41,7 +48,7 @@ if not _database_url:
 # replaced. Turn them on where idle connections are cut (a pooler, a failover).
 DATABASES = {
     "default": dj_database_url.parse(
-        _database_url,
+        connection_url(sys.argv, application_url=_database_url, migration_url=_migration_database_url),
         conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
         conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", default=False),
     )
@@ -68,6 +75,7 @@ INSTALLED_APPS = [
 # path ends in a slash, so there is nothing for APPEND_SLASH to do.
 MIDDLEWARE = [
     "config.middleware.RequestIdMiddleware",
+    "config.middleware.ApiResponseMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -120,25 +128,41 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # orjson renders a page of claims in a fraction of the stdlib encoder's time (make bench-api).
     "DEFAULT_RENDERER_CLASSES": ["drf_orjson_renderer.renderers.ORJSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["billing.api.parsers.BoundedJSONParser"],
+    # The OpenAPI schema describes every operation; OPTIONS would run lookups
+    # (another tenant's id included) that nothing audits.
+    "DEFAULT_METADATA_CLASS": None,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "billing.api.pagination.StrictPageNumberPagination",
     "PAGE_SIZE": 25,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "billing.api.errors.exception_handler",
+    # Counters in the database (billing.RateCounter): shared by every worker
+    # and pod, and kept across worker recycles.
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "billing.api.throttling.SharedAnonRateThrottle",
+        "billing.api.throttling.SharedUserRateThrottle",
     ],
+    # The client address is taken from X-Forwarded-For only through this many
+    # proxies of our own (the Ingress is one); 0 trusts no header at all.
+    "NUM_PROXIES": env_int("API_TRUSTED_PROXY_HOPS", 0),
     # A load test drives one tenant's token from many users: the user rate must
     # stay far above what it sends, and every rate is tunable per deployment.
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("API_THROTTLE_ANON", "1000/hour"),
         "user": env_str("API_THROTTLE_USER", "100000/hour"),
         "login": env_str("API_THROTTLE_LOGIN", "5/hour"),
+        "login_account": env_str("API_THROTTLE_LOGIN_ACCOUNT", "10/hour"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+
+# Request bodies are small JSON documents: anything larger or deeper is a 413
+# or a 400 before a parser or serializer spends memory on it.
+API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 64 * 1024)
+API_MAX_JSON_DEPTH = env_int("API_MAX_JSON_DEPTH", 16)
+DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 100
 
 REST_KNOX = {
     "TOKEN_TTL": timedelta(hours=env_int("API_TOKEN_TTL_HOURS", 10)),

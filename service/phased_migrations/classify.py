@@ -139,11 +139,13 @@ def classify(
         )
     if override is not None:
         return Classification(override, "set in settings.PHASED_MIGRATIONS_PHASES")
+    # Before the marker: with no release using the app's tables yet, even a
+    # declared contract step is safe, and a later expand step may depend on it.
+    if app_is_new:
+        return Classification(Phase.EXPAND, "first migrations of an app: no running release uses its tables")
     declared = declared_phase(migration)
     if declared is not None:
         return Classification(*declared)
-    if app_is_new:
-        return Classification(Phase.EXPAND, "first migrations of an app: no running release uses its tables")
     found: list[Classification] = []
     for operation in migration.operations:
         result = _operation_phase(operation, old_fields or {})

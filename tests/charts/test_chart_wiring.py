@@ -184,10 +184,28 @@ def test_secrets_come_only_from_existing_secret_references(rendered, profile_id)
         for where, pod in pod_specs(doc):
             for container in pod["containers"]:
                 env = {item["name"]: item for item in container.get("env", [])}
-                for name in ("DATABASE_URL", "DJANGO_SECRET_KEY"):
+                for name in ("DATABASE_URL", "MIGRATION_DATABASE_URL", "DJANGO_SECRET_KEY"):
                     if name in env:
                         assert "value" not in env[name], f"{where} inlines {name}"
                         assert "secretKeyRef" in env[name]["valueFrom"]
+
+
+@pytest.mark.parametrize("profile_id", API_PROFILES)
+def test_the_application_and_the_owner_role_come_from_two_secrets(rendered, profile_id):
+    for doc in rendered[profile_id]:
+        for _, pod in pod_specs(doc):
+            for container in pod["containers"]:
+                env = {item["name"]: item for item in container.get("env", [])}
+                if "DATABASE_URL" not in env:
+                    continue
+                refs = {
+                    name: env[name]["valueFrom"]["secretKeyRef"]["name"]
+                    for name in ("DATABASE_URL", "MIGRATION_DATABASE_URL")
+                }
+                assert refs == {
+                    "DATABASE_URL": "claims-api-database",
+                    "MIGRATION_DATABASE_URL": "claims-api-database-owner",
+                }
 
 
 def test_without_the_operator_helm_runs_expand_before_and_contract_after(rendered):

@@ -42,6 +42,26 @@ ROLLUP = {
 }
 
 
+def later_releases() -> list[str]:
+    """Billing migrations of the releases after the rename and the rollup, which depend on their contract step."""
+    nodes = MigrationLoader(None, ignore_no_migrations=True).graph.nodes
+    return sorted(f"billing.{name}" for app, name in nodes if app == "billing" and name[:4] > "0009")
+
+
+@pytest.fixture(autouse=True)
+def _the_rename_released_alone(settings):
+    # A later release expands only once the rename has contracted; here the
+    # rename is released on its own, so the later steps wait as contract steps.
+    settings.PHASED_MIGRATIONS_PHASES = {label: "contract" for label in later_releases()}
+    code_migrations.cache_clear()
+    yield
+    code_migrations.cache_clear()
+
+
+def rename_only(migrations: list[dict]) -> list[dict]:
+    return [m for m in migrations if f"{m['app']}.{m['name']}" not in later_releases()]
+
+
 def migrate_phase(alias: str, phase: str) -> tuple[int, dict]:
     out = io.StringIO()
     code = 0
@@ -142,7 +162,10 @@ def test_plan_runs_the_rename_and_the_rollup_as_expand_then_contract(previous_re
     code, report = migrate_phase(previous_release.alias, "plan")
 
     assert code == 0, report
-    assert {f"{m['app']}.{m['name']}": m["phase"] for m in report["migrations"]} == {**RENAME, **ROLLUP}
+    assert {f"{m['app']}.{m['name']}": m["phase"] for m in rename_only(report["migrations"])} == {
+        **RENAME,
+        **ROLLUP,
+    }
 
 
 def test_lint_passes_the_release_on_the_previous_schema(previous_release):
@@ -164,7 +187,7 @@ def test_lint_passes_every_migration_of_the_service_from_an_empty_database(proje
 
     assert code == 0, report
     assert {m["app"] for m in report["migrations"]} == {"billing"}
-    assert len(report["migrations"]) == 9
+    assert len(report["migrations"]) == 9 + len(later_releases())
 
 
 def test_expand_backfills_rows_the_previous_release_wrote(expanded):
@@ -293,7 +316,7 @@ def test_contract_drops_the_old_column_and_the_sync_trigger(expanded):
     code, report = migrate_phase(expanded.alias, "contract")
 
     assert code == 0, report
-    assert [f"{m['app']}.{m['name']}" for m in report["applied"]] == [
+    assert [f"{m['app']}.{m['name']}" for m in rename_only(report["applied"])] == [
         "billing.0005_remove_claim_denial_reason",
         "billing.0009_merge_rollup_and_rename",
     ]

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth.models import User
 from django.core.cache import cache
+from django.db import connection
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
@@ -29,8 +30,23 @@ class Member:
 
 @pytest.fixture(autouse=True)
 def _fresh_throttles() -> None:
-    # Throttle counters live in the cache; each test starts with none spent.
+    # Throttle counters live in the database, which each test gets back empty;
+    # the cache is cleared for anything else that keeps state there.
     cache.clear()
+
+
+@pytest.fixture
+def flushable_audit_trail(django_db_setup, django_db_blocker):
+    """Lets the end-of-test flush of `transactional_db` TRUNCATE the append-only audit table.
+
+    The guard honours no session switch, so the owner (the test connection)
+    disables its TRUNCATE trigger for the test and enables it again after the
+    flush. Request it before `transactional_db`."""
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE billing_auditevent DISABLE TRIGGER no_truncate")
+    yield
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE billing_auditevent ENABLE TRIGGER no_truncate")
 
 
 @pytest.fixture(autouse=True)
@@ -132,3 +148,19 @@ def world(acme: Member, globex: Member, payers: list[Payer]) -> World:
 @pytest.fixture
 def new_member(db):
     return make_member
+
+
+@pytest.fixture(scope="session")
+def live(postgres_url):
+    """The API served by two gunicorn workers that recycle every three requests, as the application role."""
+    from live_api import live_api
+
+    with live_api(
+        postgres_url,
+        "rollguard_live",
+        GUNICORN_WORKERS="2",
+        GUNICORN_MAX_REQUESTS="3",
+        API_THROTTLE_LOGIN="2/hour",
+        API_THROTTLE_LOGIN_ACCOUNT="1000/hour",
+    ) as api:
+        yield api

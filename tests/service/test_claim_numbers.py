@@ -6,7 +6,6 @@ import datetime
 import threading
 from decimal import Decimal
 
-import pgtrigger
 import pytest
 from django.contrib.auth.models import User
 from django.db import connection, connections
@@ -18,16 +17,6 @@ pytestmark = pytest.mark.integration
 
 THREADS = 8
 PER_THREAD = 5
-
-
-@pytest.fixture
-def flushable_audit_trail():
-    """Lets the end-of-test flush TRUNCATE the append-only audit table.
-
-    Requested before `transactional_db`, so it is still active when that
-    fixture empties the database."""
-    with pgtrigger.ignore("billing.AuditEvent:no_truncate"):
-        yield
 
 
 def _tenant(name: str):

@@ -24,8 +24,7 @@ def fresh_database(postgres_url):
     name = "rollguard_devserver"
     with psycopg.connect(postgres_url, autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {name}")
-    yield localdb.database_url(postgres_url, name)
+    yield localdb.provision_roles(postgres_url, name)
     with psycopg.connect(postgres_url, autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
@@ -54,7 +53,8 @@ def test_devserver_serves_the_seeded_api_and_stops_on_sigterm(
     fresh_database, restored_signals, monkeypatch, capsys
 ):
     port = free_port()
-    monkeypatch.setenv("DATABASE_URL", fresh_database)
+    for key, value in fresh_database.env().items():
+        monkeypatch.setenv(key, value)
     monkeypatch.setenv("DEV_PORT", str(port))
     seen: dict = {}
     watcher = threading.Thread(target=_stop_when_ready, args=(f"http://127.0.0.1:{port}/health/ready", seen))
@@ -70,7 +70,11 @@ def test_devserver_serves_the_seeded_api_and_stops_on_sigterm(
     assert f"Redoc:      http://127.0.0.1:{port}/api/redoc/" in out
     seed = json.loads(out.split("Seed:", 1)[1].splitlines()[0])
     assert [t["name"] for t in seed["tenants"]] == ["Acme Health", "Globex Clinic"]
-    with psycopg.connect(fresh_database) as conn:
+    with psycopg.connect(fresh_database.migration_url) as conn:
+        # gunicorn served as the application role, which owns nothing.
+        assert conn.execute(
+            "SELECT count(*) FROM pg_tables WHERE tableowner = %s", (localdb.APPLICATION_ROLE,)
+        ).fetchone() == (0,)
         # migrate_phase contract ran after expand: the renamed column's old half is gone.
         assert conn.execute(
             "SELECT 1 FROM django_migrations "

@@ -25,10 +25,11 @@ LISTS = [
     "/api/v2/audit-events/",
     "/api/v2/audit-events/?object_type=claim",
 ]
-MAX_QUERIES = 4  # token + tenant (one join), count, page, and the audit row of a PHI list
-# A cursor page has no count: one statement to spare, which a per-request
-# tenant setting (SET for row-level security) may take.
-MAX_CURSOR_QUERIES = 3
+# token, tenant and row-level-security setting (one statement), the shared
+# throttle counter, count, page, and the audit row of the list.
+MAX_QUERIES = 5
+# A cursor page (/api/v2/) has no count: one statement fewer.
+MAX_CURSOR_QUERIES = 4
 
 
 @pytest.fixture
@@ -69,7 +70,7 @@ def test_payer_summary_is_one_aggregate_query(busy_tenant):
     assert response.json()["count"] == 12
     grouped = [q["sql"] for q in captured.captured_queries if "GROUP BY" in q["sql"]]
     assert len(grouped) == 1
-    assert len(captured) == 2  # the token lookup and the aggregate
+    assert len(captured) == 4  # the token lookup, the throttle counter, the aggregate, its audit row
 
 
 @pytest.mark.parametrize("url", ["/api/v2/claims/?page_size=7", "/api/v2/audit-events/?page_size=7"])
@@ -97,3 +98,13 @@ def test_claims_by_cursor_come_newest_number_first(busy_tenant):
 def test_a_forged_cursor_is_a_404_not_a_500(busy_tenant):
     response = busy_tenant.client.get("/api/v2/claims/?cursor=!!!not-base64")
     assert response.status_code == 404
+
+
+def test_the_tenant_for_row_level_security_costs_no_statement_of_its_own(busy_tenant):
+    with CaptureQueriesContext(connection) as captured:
+        busy_tenant.client.get("/api/v1/claims/?page_size=5")
+    statements = [q["sql"] for q in captured.captured_queries]
+    setting = [sql for sql in statements if "set_config" in sql]
+    assert len(setting) == 1
+    assert "knox_authtoken" in setting[0]
+    assert sum("billing_ratecounter" in sql for sql in statements) == 1

@@ -44,20 +44,36 @@ def test_another_tenants_object_is_not_found(world, method, route, body):
     )
 
 
-@pytest.mark.parametrize(("method", "route", "body"), [r for r in ID_ROUTES if "audit" not in r[1]])
-def test_reaching_for_another_tenants_object_is_audited_as_denied(world, method, route, body):
-    url = route.format(claim=world.acme_claim.pk, patient=world.acme_patient.pk)
+@pytest.mark.parametrize(("method", "route", "body"), ID_ROUTES)
+def test_reaching_for_another_tenants_object_is_audited_in_the_callers_tenant_as_not_found(
+    world, method, route, body
+):
+    acme_event = AuditEvent.objects.filter(customer=world.acme.customer).first()
+    url = route.format(claim=world.acme_claim.pk, patient=world.acme_patient.pk, event=acme_event.pk)
     getattr(world.globex.client, method)(url, body)
-    denied = AuditEvent.objects.get(action="denied")
-    assert denied.customer == world.globex.customer
-    assert denied.actor == world.globex.user
-    assert denied.outcome == "denied"
-    assert denied.object_type in ("claim", "patient")
+    refused = AuditEvent.objects.get(action="denied")
+    assert refused.customer == world.globex.customer
+    assert refused.actor == world.globex.user
+    assert refused.outcome == "not_found"
+    assert refused.object_type in ("claim", "patient", "audit_event")
 
 
-def test_a_missing_id_is_not_found_without_a_denied_row(world):
-    assert world.acme.client.get("/api/v1/claims/999999/").status_code == 404
-    assert not AuditEvent.objects.filter(action="denied").exists()
+def _refusal_rows(member):
+    return list(
+        AuditEvent.objects.filter(customer=member.customer, action="denied").values_list(
+            "action", "object_type", "outcome"
+        )
+    )
+
+
+def test_a_foreign_id_and_a_missing_id_leave_the_same_row(world):
+    """The trail of the caller's tenant cannot tell which ids exist elsewhere."""
+    assert world.globex.client.get(f"/api/v1/claims/{world.acme_claim.pk}/").status_code == 404
+    foreign = _refusal_rows(world.globex)
+    assert world.globex.client.get("/api/v1/claims/999999/").status_code == 404
+    both = _refusal_rows(world.globex)
+    assert both == foreign * 2 == [("denied", "claim", "not_found")] * 2
+    assert not AuditEvent.objects.filter(customer=world.acme.customer, action="denied").exists()
 
 
 @pytest.mark.parametrize(

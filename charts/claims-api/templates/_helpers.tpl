@@ -165,13 +165,16 @@ DJANGO_ALLOWED_HOSTS: {{ .Values.config.allowedHosts | quote }}
 DJANGO_DEBUG: {{ .Values.config.debug | ternary "true" "false" | quote }}
 LOG_LEVEL: {{ .Values.config.logLevel | quote }}
 DJANGO_SECURE_SSL_REDIRECT: {{ .Values.config.sslRedirect | ternary "true" "false" | quote }}
+API_TRUSTED_PROXY_HOPS: {{ .Values.config.trustedProxyHops | quote }}
 {{- range $name, $value := .Values.config.extraEnv }}
 {{ $name }}: {{ $value | quote }}
 {{- end }}
 {{- end }}
 
 {{/*
-The secret settings, read from the existing Secrets the values name.
+The secret settings, read from the existing Secrets the values name. The
+migration Jobs run the pod template's image and env, so the owner's URL is in
+it; the service reads it only in its migration commands (config/databases.py).
 */}}
 {{- define "claims-api.secretEnv" -}}
 - name: DATABASE_URL
@@ -179,6 +182,11 @@ The secret settings, read from the existing Secrets the values name.
     secretKeyRef:
       name: {{ .Values.secrets.databaseUrl.name }}
       key: {{ .Values.secrets.databaseUrl.key }}
+- name: MIGRATION_DATABASE_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.secrets.migrationDatabaseUrl.name }}
+      key: {{ .Values.secrets.migrationDatabaseUrl.key }}
 - name: DJANGO_SECRET_KEY
   valueFrom:
     secretKeyRef:

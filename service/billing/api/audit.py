@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins
 from rest_framework.permissions import IsAuthenticated
 
-from billing.api.base import TenantViewSet
+from billing.api.base import AuditedTenantViewSet
 from billing.api.filters import AuditEventFilter
 from billing.api.permissions import IsTenantAdmin, IsTenantMember
 from billing.api.schema import LIST, READ
@@ -25,10 +24,13 @@ from billing.selectors.audit import audit_event_list
     ),
     retrieve=extend_schema(summary="Read one audit event", responses={200: AuditEventSerializer, **READ}),
 )
-class AuditEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+class AuditEventViewSet(AuditedTenantViewSet):
+    """Reading the trail is itself recorded: a `list` row per page, a `read` row per event."""
+
     permission_classes = [IsAuthenticated, IsTenantMember, IsTenantAdmin]
     serializer_class = AuditEventSerializer
     filterset_class = AuditEventFilter
+    audit_object_type = "audit_event"
 
     def get_queryset(self) -> QuerySet[AuditEvent]:
         return audit_event_list(customer=self.customer)

@@ -7,19 +7,18 @@ from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from billing.api.schema import errors
 from billing.api.serializers import LoginSerializer, TokenSerializer
+from billing.api.throttling import LoginRateThrottle
 from billing.services.tokens import token_issue
 
 
 class LoginView(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "login"
+    throttle_classes = [LoginRateThrottle]
 
     @extend_schema(
         summary="Log in: returns a token for the Authorization header (`Token <token>`)",

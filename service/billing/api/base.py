@@ -2,7 +2,10 @@
 
 Its queryset comes from a selector scoped to the caller's customer, so an id of
 another tenant is a 404; that miss, like a refused permission, is written to the
-audit trail as a denied access.
+audit trail of the caller's tenant. A miss reads the same whether the id exists
+in another tenant or nowhere, so the trail reveals nothing of other tenants.
+Each request runs in one transaction, the one whose tenant setting the
+authentication query set for row-level security.
 """
 
 from __future__ import annotations
@@ -18,7 +21,6 @@ from rest_framework.response import Response
 
 from billing.api.permissions import CanWriteOrReadOnly, IsTenantMember, membership_of, tenant_of
 from billing.models import AuditAction, AuditOutcome, Customer
-from billing.selectors.tenancy import belongs_to_other_tenant
 from billing.services.audit import audit_record
 
 # Ids are bigints: anything longer cannot name a row and must not reach the database.
@@ -38,6 +40,12 @@ class TenantViewSet(viewsets.GenericViewSet):
             return Customer(pk=0)
         return tenant_of(self.request)
 
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Response:
+        # No savepoint: outermost it is the request's transaction, and inside a
+        # test's transaction it costs no statements.
+        with transaction.atomic(savepoint=False):
+            return super().dispatch(request, *args, **kwargs)
+
     def get_serializer_context(self) -> dict[str, Any]:
         context = super().get_serializer_context()
         if membership_of(self.request) is not None:
@@ -45,36 +53,40 @@ class TenantViewSet(viewsets.GenericViewSet):
         return context
 
     def handle_exception(self, exc: Exception) -> Response:
-        # Here, after any transaction of the request has unwound, so the denied
-        # row survives the rollback of the access it refused.
-        if self._is_denied_access(exc):
-            self._audit(AuditAction.DENIED, object_id=self._lookup_value(), outcome=AuditOutcome.DENIED)
+        # Here, after the services' savepoints have unwound, so the row survives
+        # the rollback of the access it refused.
+        outcome = self._refusal(exc)
+        if outcome is not None:
+            self._audit(AuditAction.DENIED, object_id=self._lookup_value(), outcome=outcome)
         return super().handle_exception(exc)
 
-    def _is_denied_access(self, exc: Exception) -> bool:
+    def _refusal(self, exc: Exception) -> AuditOutcome | None:
+        """The audit outcome of a refused access, or None when `exc` refuses none."""
+        # The type first: other errors (a bad Accept header) come before authentication.
+        if not isinstance(exc, exceptions.PermissionDenied | Http404):
+            return None
         if not self.audit_object_type or membership_of(self.request) is None:
-            return False
-        if isinstance(exc, exceptions.PermissionDenied):
-            return True
-        return isinstance(exc, Http404) and self._names_other_tenants_object()
+            return None
+        return AuditOutcome.DENIED if isinstance(exc, exceptions.PermissionDenied) else AuditOutcome.NOT_FOUND
 
     def _lookup_value(self) -> str:
         return str(self.kwargs.get(self.lookup_url_kwarg or self.lookup_field, ""))
 
-    def _names_other_tenants_object(self) -> bool:
-        pk = self._lookup_value()
-        model = self.get_queryset().model
-        return bool(pk) and belongs_to_other_tenant(model=model, pk=pk, customer=self.customer)
-
     def _audit(
-        self, action: AuditAction, *, object_id: object = "", outcome: AuditOutcome = AuditOutcome.SUCCESS
+        self,
+        action: AuditAction,
+        *,
+        object_id: object = "",
+        outcome: AuditOutcome = AuditOutcome.SUCCESS,
+        object_type: str | None = None,
     ) -> None:
-        assert self.audit_object_type, f"{type(self).__name__} audits nothing; set audit_object_type"
+        object_type = object_type or self.audit_object_type
+        assert object_type, f"{type(self).__name__} audits nothing; set audit_object_type"
         audit_record(
             actor=self.request.user,
             customer_id=self.customer.pk,
             action=action,
-            object_type=self.audit_object_type,
+            object_type=object_type,
             object_id=object_id,
             outcome=outcome,
         )
@@ -86,9 +98,8 @@ class AuditedTenantViewSet(TenantViewSet):
     row (which rows it showed follows from the query and the time)."""
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        with transaction.atomic():
-            instance = self.get_object()
-            self._audit(AuditAction.READ, object_id=instance.pk)
+        instance = self.get_object()
+        self._audit(AuditAction.READ, object_id=instance.pk)
         return Response(self.get_serializer(instance).data)
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django import forms
 from django.db.models import Q, QuerySet
 from django_filters import rest_framework as filters
 
@@ -16,18 +19,39 @@ from billing.models import (
     Payer,
 )
 
+# Every object_type the audit trail records.
+AUDITED_OBJECT_TYPES = ("patient", "claim", "audit_event", "payer_summary")
+# Ids are positive bigints; an amount filter has the column's digits.
+MAX_ID = 2**63 - 1
+AMOUNT = {"max_digits": 12, "decimal_places": 2}
+
+
+class IdFilter(filters.NumberFilter):
+    """A whole, positive id that fits a bigint: `1.5` or `1e30` is a 400, never truncated or overflowed."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
+
+
+def amount_filter(lookup_expr: str) -> filters.NumberFilter:
+    return filters.NumberFilter(field_name="billed_amount", lookup_expr=lookup_expr, **AMOUNT)
+
 
 class ClaimCursorFilter(filters.FilterSet):
     """The filters of a claim list; its order is the cursor's (newest number first)."""
 
     status = filters.ChoiceFilter(choices=ClaimStatus.choices)
-    payer = filters.NumberFilter(field_name="payer_id", help_text="Payer id.")
-    patient = filters.NumberFilter(field_name="patient_id", help_text="Patient id.")
+    payer = IdFilter(field_name="payer_id", help_text="Payer id.")
+    patient = IdFilter(field_name="patient_id", help_text="Patient id.")
     service_date = filters.DateFromToRangeFilter(
         help_text="`service_date_after` and `service_date_before` bound the service date, inclusive."
     )
-    billed_min = filters.NumberFilter(field_name="billed_amount", lookup_expr="gte")
-    billed_max = filters.NumberFilter(field_name="billed_amount", lookup_expr="lte")
+    billed_min = amount_filter("gte")
+    billed_max = amount_filter("lte")
     search = filters.CharFilter(
         method="filter_search", help_text="A claim number, or the start of the patient's last name."
     )
@@ -56,7 +80,7 @@ class ClaimFilter(ClaimCursorFilter):
 
 
 class PayerSummaryFilter(filters.FilterSet):
-    payer = filters.NumberFilter(field_name="payer_id", help_text="Payer id.")
+    payer = IdFilter(field_name="payer_id", help_text="Payer id.")
     service_date = filters.DateFromToRangeFilter(
         help_text="Count only claims whose service date lies in this range, inclusive."
     )
@@ -99,7 +123,7 @@ class ActivePayerFilter(filters.FilterSet):
 class AuditEventFilter(filters.FilterSet):
     action = filters.ChoiceFilter(choices=AuditAction.choices)
     outcome = filters.ChoiceFilter(choices=AuditOutcome.choices)
-    object_type = filters.ChoiceFilter(choices=[("patient", "patient"), ("claim", "claim")])
+    object_type = filters.ChoiceFilter(choices=[(name, name) for name in AUDITED_OBJECT_TYPES])
     object_id = filters.CharFilter()
     occurred = filters.IsoDateTimeFromToRangeFilter(
         field_name="occurred_at", help_text="`occurred_after` and `occurred_before`, ISO 8601."

@@ -15,8 +15,12 @@ from billing.api.base import TenantViewSet
 from billing.api.filters import ActivePayerFilter, PayerFilter, PayerSummaryFilter
 from billing.api.schema import LIST, READ
 from billing.api.serializers import PayerSerializer, PayerSummarySerializer
+from billing.models import AuditAction
 from billing.selectors.claims import claim_payer_summary
 from billing.selectors.payers import payer_active_list, payer_list
+
+#: The audit trail's name for reads of the per-payer summary (billing data of one tenant).
+SUMMARY_OBJECT_TYPE = "payer_summary"
 
 
 @extend_schema_view(
@@ -53,6 +57,7 @@ class PayerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewS
         # memory, rather than aggregating every claim twice (count, then page).
         rows = list(self.filter_queryset(self.get_queryset()))
         page = self.paginate_queryset(rows)
+        self._audit(AuditAction.LIST, object_type=SUMMARY_OBJECT_TYPE)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(

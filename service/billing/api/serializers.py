@@ -13,6 +13,8 @@ from rest_framework import serializers
 from billing.models import AuditEvent, Claim, ClaimStatus, Patient, Payer
 
 AMOUNT = {"max_digits": 12, "decimal_places": 2}
+# A sum of up to 2**63 amounts below 10**10: room for every total the database can return.
+TOTAL = {"max_digits": 32, "decimal_places": 2}
 
 
 class StrictFieldsMixin:
@@ -30,6 +32,17 @@ class StrictFieldsMixin:
                     }
                 )
         return super().to_internal_value(data)  # type: ignore[misc]
+
+
+class IdField(serializers.PrimaryKeyRelatedField):
+    """A related id as a whole number that fits a bigint: `1.5` is refused, never truncated to 1."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        is_int = isinstance(data, int) and not isinstance(data, bool)
+        is_digits = isinstance(data, str) and data.isascii() and data.isdigit() and len(data) < 20
+        if not (is_int or is_digits) or not 1 <= int(data) < 2**63:
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        return super().to_internal_value(int(data))
 
 
 def _not_in_future(value: datetime.date) -> datetime.date:
@@ -60,14 +73,14 @@ class PayerSummarySerializer(serializers.Serializer):
     payer_name = serializers.CharField()
     claim_count = serializers.IntegerField()
     denied_count = serializers.IntegerField()
-    billed_total = serializers.DecimalField(**AMOUNT)
-    paid_total = serializers.DecimalField(**AMOUNT)
+    billed_total = serializers.DecimalField(**TOTAL)
+    paid_total = serializers.DecimalField(**TOTAL)
     denial_rate = serializers.FloatField(help_text="Denied claims as a share of all claims, 0 to 1.")
 
 
 class ClaimSerializer(StrictFieldsMixin, serializers.ModelSerializer):
-    patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects.none())
-    payer = serializers.PrimaryKeyRelatedField(queryset=Payer.objects.all())
+    patient = IdField(queryset=Patient.objects.none())
+    payer = IdField(queryset=Payer.objects.all())
     patient_name = serializers.SerializerMethodField()
     payer_name = serializers.CharField(source="payer.name", read_only=True)
     billed_amount = serializers.DecimalField(**AMOUNT, min_value=Decimal("0.01"))

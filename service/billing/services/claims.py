@@ -10,7 +10,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 
-from billing.errors import DomainError
+from billing.errors import DomainError, NotFound
 from billing.models import AuditAction, Claim, Customer, Patient, Payer
 from billing.services.audit import audit_record
 from billing.workflow import check_editable, plan_transition
@@ -86,8 +86,12 @@ def claim_submit(
 
 
 def _locked(claim: Claim) -> Claim:
-    """The claim re-read under a row lock, so its status cannot change underneath."""
-    return Claim.objects.select_for_update().select_related("patient", "payer").get(pk=claim.pk)
+    """The claim re-read under a row lock, so its status cannot change underneath;
+    NotFound when a concurrent request deleted it first."""
+    locked = Claim.objects.select_for_update().select_related("patient", "payer").filter(pk=claim.pk).first()
+    if locked is None:
+        raise NotFound(f"Claim {claim.pk} was deleted by another request.")
+    return locked
 
 
 @transaction.atomic

@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
-from billing.errors import InUse
+from billing.errors import InUse, NotFound
 from billing.models import AuditAction, Customer, Patient
 from billing.services.audit import audit_record
 
@@ -43,10 +43,20 @@ def patient_create(
     return patient
 
 
+def _locked(patient: Patient) -> Patient:
+    """The patient re-read under a row lock: of two concurrent deletes or edits,
+    the second waits and then finds it gone (NotFound) instead of acting twice."""
+    locked = Patient.objects.select_for_update().filter(pk=patient.pk).first()
+    if locked is None:
+        raise NotFound(f"Patient {patient.pk} was deleted by another request.")
+    return locked
+
+
 @transaction.atomic
 def patient_update(*, actor: AbstractBaseUser, patient: Patient, **changes: Any) -> Patient:
     unknown = set(changes) - EDITABLE_FIELDS
     assert not unknown, f"patient_update() got fields it does not edit: {sorted(unknown)}"
+    patient = _locked(patient)
     for name, value in changes.items():
         setattr(patient, name, value)
     patient.save(update_fields=[*changes, "updated_at"])
@@ -62,6 +72,7 @@ def patient_update(*, actor: AbstractBaseUser, patient: Patient, **changes: Any)
 
 @transaction.atomic
 def patient_delete(*, actor: AbstractBaseUser, patient: Patient) -> None:
+    patient = _locked(patient)
     if patient.claims.exists():
         raise InUse(
             "This patient has claims and cannot be deleted; claims keep their patient for the record."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from functools import cache
 from typing import Any
 
@@ -13,6 +14,8 @@ from config.health.checks import CodeMigration, Node
 from phased_migrations.classify import UnclassifiableMigration, classify
 from phased_migrations.graph import fields_before
 from phased_migrations.markers import Phase
+
+logger = logging.getLogger("config.health")
 
 
 def is_expand(loader: MigrationLoader, migration: Any, overrides: dict[str, str]) -> bool:
@@ -45,8 +48,10 @@ def code_migrations() -> dict[Node, CodeMigration]:
 
 
 def _describe(error: Exception) -> str:
-    first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
-    return f"{type(error).__name__}: {first_line}" if first_line else type(error).__name__
+    """The error's type only: its message names hosts, ports and users, which the
+    unauthenticated probe must not tell anyone. The message goes to the log."""
+    logger.warning("database check failed: %s", error, extra={"event": type(error).__name__})
+    return type(error).__name__
 
 
 def applied_migrations(*, alias: str, timeout_ms: int) -> tuple[set[Node] | None, str | None]:
