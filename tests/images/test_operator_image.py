@@ -6,13 +6,18 @@ import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import kmock
 import pytest
 from fakecluster import FakeCluster, Script, ServiceStub
-from operator_harness import CRD_DIR, NAMESPACE, Api, free_port, release_manifest, wait_for, write_kubeconfig
+from operator_harness import (
+    NAMESPACE,
+    Api,
+    free_port,
+    release_manifest,
+    serving_emulator,
+    wait_for,
+    write_kubeconfig,
+)
 from podman_cli import FACTS, IMAGES, apodman, image_facts, run
-
-from rollguard_emulator import RollguardEmulator, load_crds
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
@@ -45,15 +50,8 @@ def test_the_command_line_has_run_verify_and_wait_and_no_sandbox():
 
 @pytest.fixture
 async def api() -> AsyncIterator[Api]:
-    emulator = RollguardEmulator()
-    emulator.register_crds(load_crds(CRD_DIR))
-    emulator.objects["v1/namespaces", None, NAMESPACE] = {
-        "apiVersion": "v1",
-        "kind": "Namespace",
-        "metadata": {"name": NAMESPACE},
-    }
-    async with emulator, kmock.Server(emulator) as server:
-        yield Api(emulator, server)
+    async with serving_emulator() as served:
+        yield served
 
 
 @pytest.fixture

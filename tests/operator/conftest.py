@@ -5,25 +5,22 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import kmock
 import pytest
 from fakecluster import FakeCluster, Script, ServiceStub
-from operator_harness import CRD_DIR, NAMESPACE, Api, OperatorProcess, OperatorRunner, write_kubeconfig
-
-from rollguard_emulator import RollguardEmulator, load_crds
+from operator_harness import (
+    NAMESPACE,
+    Api,
+    OperatorProcess,
+    OperatorRunner,
+    serving_emulator,
+    write_kubeconfig,
+)
 
 
 @pytest.fixture
 async def api() -> AsyncIterator[Api]:
-    emulator = RollguardEmulator()
-    emulator.register_crds(load_crds(CRD_DIR))
-    emulator.objects["v1/namespaces", None, NAMESPACE] = {
-        "apiVersion": "v1",
-        "kind": "Namespace",
-        "metadata": {"name": NAMESPACE},
-    }
-    async with emulator, kmock.Server(emulator) as server:
-        yield Api(emulator, server)
+    async with serving_emulator() as served:
+        yield served
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import os
 import socket
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ import aiohttp
 import kmock
 import yaml
 
-from rollguard_emulator import RollguardEmulator
+from rollguard_emulator import RollguardEmulator, load_crds
 
 ROOT = Path(__file__).resolve().parents[2]
 CRD_DIR = ROOT / "manifests" / "crds"
@@ -164,6 +164,20 @@ class Api:
             for event in self.emulator.read_all("v1/events", NAMESPACE)
             if event.get("involvedObject", {}).get("name") == name
         ]
+
+
+@contextlib.asynccontextmanager
+async def serving_emulator() -> AsyncIterator[Api]:
+    """The emulator with the CRDs and the release namespace, served over HTTP for one test."""
+    emulator = RollguardEmulator()
+    emulator.register_crds(load_crds(CRD_DIR))
+    emulator.objects["v1/namespaces", None, NAMESPACE] = {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": NAMESPACE},
+    }
+    async with emulator, kmock.Server(emulator) as server:
+        yield Api(emulator, server)
 
 
 def write_kubeconfig(api: Api, path: Path) -> Path:
