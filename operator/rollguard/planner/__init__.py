@@ -10,7 +10,8 @@ from rollguard.planner.model import (
     ProbeTarget,
     ReleaseSnapshot,
 )
-from rollguard.planner.release import plan_rejection, plan_release, recovery_target, wants_probe
+from rollguard.planner.release import plan_rejection, plan_release
+from rollguard.planner.rollback import recovery_target, wants_probe
 
 __all__ = [
     "Action",
