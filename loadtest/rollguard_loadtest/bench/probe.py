@@ -4,7 +4,8 @@ Under load, statements summed by PostgreSQL and divided by Locust's request
 count disagree at the edges of a run (requests in flight when Locust stops, or
 answered after its last report), so `queries` comes from a quiet probe instead:
 `PROBE_REQUESTS` sequential requests per page size, counted by
-pg_stat_statements (`bench.sqlcount`), each answered with the expected status.
+pg_stat_statements (`bench.sqlcount`), each answered with the expected status,
+once the server has run no statement for `QUIET_SECONDS`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
+import time
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,6 +23,9 @@ from rollguard_loadtest.bench import sqlcount
 from rollguard_loadtest.billing_data import claim_payload
 
 PROBE_REQUESTS = 10
+# gunicorn still answers the requests Locust left in its listen queue when it stopped.
+QUIET_SECONDS = 0.5
+QUIET_ROUNDS = 60
 #: The page sizes whose statement counts must agree (no query per row).
 PAGE_SIZES = (1, 100)
 
@@ -70,6 +75,18 @@ def _send(api_url: str, probe: Probe, token: str, fixture: Mapping[str, Any], pa
             raise RuntimeError(f"{probe.method} {path} answered {resp.status}, expected {expected}")
 
 
+def wait_quiet(admin_url: str, database: str) -> None:
+    """Return once `database` ran no statement for `QUIET_SECONDS` (the server drained its queue)."""
+    for _ in range(QUIET_ROUNDS):
+        sqlcount.reset(admin_url)
+        time.sleep(QUIET_SECONDS)
+        if sqlcount.statements(admin_url, database) == 0:
+            return
+    raise RuntimeError(
+        f"{database} kept running statements for {QUIET_ROUNDS * QUIET_SECONDS:g}s after the load"
+    )
+
+
 def statements_per_request(
     api_url: str,
     admin_url: str,
@@ -80,6 +97,7 @@ def statements_per_request(
     fixture: Mapping[str, Any],
 ) -> dict[int, float]:
     """Statements per request at each of `PAGE_SIZES` (one entry, keyed 0, for an unpaged endpoint)."""
+    wait_quiet(admin_url, database)
     counts: dict[int, float] = {}
     for page_size in PAGE_SIZES if probe.paged else (0,):
         sqlcount.reset(admin_url)
