@@ -19,14 +19,32 @@ STATS_CSV = (
 EMPTY_CSV = "Type,Name,Request Count,Failure Count,Requests/s,50%,95%\n,Aggregated,0,0,0.0,N/A,N/A\n"
 
 
-def test_figures_come_from_the_aggregated_row_with_queries_per_request():
-    figures = figures_from_csv("claims", STATS_CSV, queries=4800, naive_queries=59, size=100)
-    assert figures == EndpointFigures("claims", 1200, 2, 40.0, 95.0, 20.0, 4.0, 59, 100)
+def test_figures_come_from_the_aggregated_row_with_the_most_queries_of_any_page_size():
+    figures = figures_from_csv("claims", STATS_CSV, queries={1: 4.0, 100: 4.0}, naive_queries=59, size=100)
+    assert figures == EndpointFigures(
+        "claims", 1200, 2, 40.0, 95.0, 20.0, 4.0, 59, 100, {"1": 4.0, "100": 4.0}
+    )
+    unpaged = figures_from_csv("create", STATS_CSV, queries={0: 8.0})
+    assert (unpaged.queries, unpaged.queries_by_page_size) == (8.0, {})
 
 
 def test_a_run_without_requests_has_zero_percentiles_not_a_crash():
-    figures = figures_from_csv("claims", EMPTY_CSV, queries=0)
+    figures = figures_from_csv("claims", EMPTY_CSV, queries=None)
     assert (figures.p50_ms, figures.p95_ms, figures.queries) == (0.0, 0.0, None)
+
+
+def test_queries_that_grow_with_the_page_are_a_missed_target():
+    rows = [
+        EndpointFigures("GET /health/live", 5000, 0, 4.0, 10.0, 400.0, 0.0, 0, 100),
+        EndpointFigures(
+            "GET /api/v2/claims/", 1200, 0, 4.0, 10.0, 100.0, 4.0, 59, 100, {"1": 3.0, "100": 4.0}
+        ),
+    ]
+    missed = missed_targets(compare_with_floor(rows), {}, Targets())
+    assert missed == [
+        "GET /api/v2/claims/ at 100 claims: queries differ by page size "
+        "(3 at page size 1, 4 at page size 100), target the same at every size"
+    ]
 
 
 def test_a_csv_without_aggregate_is_refused():

@@ -108,3 +108,20 @@ def test_the_tenant_for_row_level_security_costs_no_statement_of_its_own(busy_te
     assert len(setting) == 1
     assert "knox_authtoken" in setting[0]
     assert sum("billing_ratecounter" in sql for sql in statements) == 1
+
+
+def test_a_claim_submission_takes_its_number_in_one_statement(busy_tenant):
+    patient = busy_tenant.customer.patients.order_by("id").first()
+    payer = Payer.objects.filter(is_active=True).order_by("id").first()
+    body = {"patient": patient.pk, "payer": payer.pk, "billed_amount": "10.00", "service_date": "2024-01-02"}
+    with CaptureQueriesContext(connection) as captured:
+        response = busy_tenant.client.post("/api/v1/claims/", body, format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["number"] == 151
+    statements = [
+        q["sql"] for q in captured.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))
+    ]
+    # token and tenant, throttle counter, patient, payer, the number, the claim, its audit row
+    assert len(statements) == 7, statements
+    assert sum(sql.startswith("UPDATE billing_customer") for sql in statements) == 1
+    assert not any("FOR UPDATE" in sql for sql in statements)

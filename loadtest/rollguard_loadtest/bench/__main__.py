@@ -1,11 +1,13 @@
 """`python -m rollguard_loadtest.bench`: benchmark the API on a large seeded database, at several sizes.
 
 Starts its own stack (a local PostgreSQL with pg_stat_statements, migrations,
-`seed_demo --claims N` for each demo tenant, the service's gunicorn). For each
+`seed_demo --claims N` for each demo tenant, the service's gunicorn serving as
+the application role behind row-level security). For each
 size (claims per tenant, smallest first) it tops the tenants up to that size,
 counts what each endpoint would cost written the naive DRF way
 (`bench.naive`), then runs each scenario of `figures.SCENARIOS` alone at fixed
-concurrency. It writes a table, JSON and a PNG chart to the results folder and
+concurrency, then counts its statements one request at a time (`bench.probe`,
+at page sizes 1 and 100). It writes a table, JSON and a PNG chart to the results folder and
 lists every target missed (`figures.Targets`).
 """
 
@@ -39,6 +41,7 @@ from rollguard_loadtest.bench.figures import (
     missed_targets,
     render_table,
 )
+from rollguard_loadtest.bench.probe import statements_per_request
 from rollguard_loadtest.locustrun import BENCH_LOCUSTFILE, locust_command, run_locust
 from rollguard_loadtest.tokens import TOKENS_ENV
 
@@ -90,7 +93,9 @@ def count_claims(database_url: str) -> int:
 
 
 def naive_queries(database_url: str) -> dict[str, int]:
-    """`bench.naive` run against the benchmark's database, in a process of its own (it sets up Django)."""
+    """`bench.naive` run against the benchmark's database, in a process of its own (it sets up Django).
+
+    As the owner: the naive views set no tenant for row-level security."""
     result = subprocess.run(
         [sys.executable, "-m", "rollguard_loadtest.bench.naive"],
         cwd=stack.SERVICE_DIR,
@@ -114,11 +119,12 @@ def measure(
     *,
     size: int,
     naive: dict[str, int],
+    fixture: dict[str, Any],
 ) -> list[EndpointFigures]:
     rows = []
+    token = next(iter(fixture))
     for scenario in SCENARIOS:
         prefix = args.results / f"{size}-{scenario.user_class}"
-        sqlcount.reset(admin_url)
         command = locust_command(
             host=api_url,
             users=args.users,
@@ -131,7 +137,13 @@ def measure(
         result = run_locust(command, env)
         if result.returncode not in (0, 1):
             raise RuntimeError(f"locust failed for {scenario.user_class}:\n{result.stderr[-3000:]}")
-        queries = sqlcount.statements(admin_url, DATABASE)
+        queries = (
+            statements_per_request(
+                api_url, admin_url, DATABASE, scenario.probe, token=token, fixture=fixture[token]
+            )
+            if scenario.probe
+            else None
+        )
         stats_csv = Path(f"{prefix}_stats.csv").read_text(encoding="utf-8")
         rows.append(
             figures_from_csv(
@@ -153,25 +165,30 @@ def main(argv: list[str] | None = None) -> int:
         os.chmod(tmp, 0o755)  # noqa: S103 (the unprivileged PostgreSQL user must reach its data folder)
         with localdb.running(Path(tmp) / "data") as server:
             sqlcount.enable(server)
-            database_url = server.create_database(DATABASE)
+            # Served as production serves it: the application role, behind row-level
+            # security; the owner migrates and seeds (config.databases.OWNER_COMMANDS).
+            roles = localdb.provision_roles(server.url(), DATABASE)
+            os.environ["MIGRATION_DATABASE_URL"] = roles.migration_url
+            database_url = roles.application_url
             stack.manage(database_url, "migrate", "--noinput")
             for size in args.sizes:
                 started = time.monotonic()
                 seed = stack.seed_demo(database_url, "--claims", str(size))
                 seeding[str(size)] = round(time.monotonic() - started, 1)
-                claims[str(size)] = count_claims(database_url)
+                claims[str(size)] = count_claims(roles.migration_url)
                 print(f"seeded {claims[str(size)]:,} claims in all in {seeding[str(size)]:.0f}s", flush=True)
-                naive = naive_queries(database_url)
+                naive = naive_queries(roles.migration_url)
                 tokens = [tenant["token"] for tenant in seed["tenants"]]
                 with stack.gunicorn(
                     database_url, port=localdb.free_port(), log_file=args.results / f"gunicorn-{size}.log"
                 ) as api:
                     stack.warm_up(api.url, tokens)
+                    fixture = tenant_fixture(api.url, tokens)
                     fixture_file = Path(tmp) / "fixture.json"
-                    fixture_file.write_text(json.dumps(tenant_fixture(api.url, tokens)), encoding="utf-8")
+                    fixture_file.write_text(json.dumps(fixture), encoding="utf-8")
                     env = dict(os.environ, ROLLGUARD_BENCH_FIXTURE=str(fixture_file))
                     env[TOKENS_ENV] = ",".join(tokens)
-                    rows += measure(api.url, server.url(), env, args, size=size, naive=naive)
+                    rows += measure(api.url, server.url(), env, args, size=size, naive=naive, fixture=fixture)
     compared = compare_with_floor(rows)
     ratios = cost_ratios(rows)
     missed = missed_targets(compared, ratios)

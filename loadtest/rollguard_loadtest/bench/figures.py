@@ -7,26 +7,42 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from rollguard_loadtest.bench.probe import Probe
 from rollguard_loadtest.report import render_rows
 
 
 @dataclass(frozen=True)
 class Scenario:
-    """One benchmarked endpoint: the bench_locustfile user class that calls it, and its label."""
+    """One benchmarked endpoint: the bench_locustfile user class that calls it, its label, and
+    the request whose statements are counted."""
 
     label: str
     user_class: str
+    probe: Probe | None = None
 
 
 # The floor first: every other endpoint is compared with it.
 SCENARIOS: tuple[Scenario, ...] = (
-    Scenario("GET /health/live (floor)", "LiveProbe"),
-    Scenario("GET /api/v2/claims/?[filters]", "ClaimListing"),
-    Scenario("GET /api/v1/payers/summary/", "PayerSummary"),
-    Scenario("POST /api/v1/claims/", "ClaimCreation"),
+    Scenario("GET /health/live (floor)", "LiveProbe", Probe("GET", "/health/live")),
+    Scenario(
+        "GET /api/v2/claims/?[filters]",
+        "ClaimListing",
+        Probe(
+            "GET",
+            "/api/v2/claims/?status=paid&payer={payer}&service_date_after={after}"
+            "&service_date_before={before}&page_size={page_size}",
+        ),
+    ),
+    Scenario(
+        "GET /api/v1/payers/summary/",
+        "PayerSummary",
+        Probe("GET", "/api/v1/payers/summary/?page_size={page_size}"),
+    ),
+    Scenario("POST /api/v1/claims/", "ClaimCreation", Probe("POST", "/api/v1/claims/")),
 )
 
 
@@ -38,12 +54,15 @@ class EndpointFigures:
     p50_ms: float
     p95_ms: float
     rps: float
-    #: SQL statements per request, counted by PostgreSQL (pg_stat_statements).
+    #: SQL statements per request, counted by PostgreSQL (pg_stat_statements, `bench.probe`);
+    #: the most of any page size.
     queries: float | None = None
     #: The same request served the naive DRF way (`bench.naive`), counted by Django.
     naive_queries: int | None = None
     #: Claims per tenant when this was measured.
     size: int = 0
+    #: Statements per request at each probed page size (`bench.probe.PAGE_SIZES`), for a paged endpoint.
+    queries_by_page_size: dict[str, float] = field(default_factory=dict)
 
 
 def aggregated_row(stats_csv: str) -> dict[str, str]:
@@ -55,8 +74,15 @@ def aggregated_row(stats_csv: str) -> dict[str, str]:
 
 
 def figures_from_csv(
-    label: str, stats_csv: str, queries: int | None, *, naive_queries: int | None = None, size: int = 0
+    label: str,
+    stats_csv: str,
+    queries: Mapping[int, float] | None,
+    *,
+    naive_queries: int | None = None,
+    size: int = 0,
 ) -> EndpointFigures:
+    """Locust's figures of one run, with the statements per request `bench.probe` counted
+    (by page size; 0 for an unpaged endpoint)."""
     row = aggregated_row(stats_csv)
     requests = int(row["Request Count"])
     return EndpointFigures(
@@ -66,9 +92,10 @@ def figures_from_csv(
         p50_ms=_milliseconds(row["50%"]),
         p95_ms=_milliseconds(row["95%"]),
         rps=float(row["Requests/s"]),
-        queries=None if queries is None or requests == 0 else queries / requests,
+        queries=max(queries.values()) if queries else None,
         naive_queries=naive_queries,
         size=size,
+        queries_by_page_size={str(page): count for page, count in (queries or {}).items() if page},
     )
 
 
@@ -141,6 +168,10 @@ def missed_targets(
             )
         if row["label"].startswith("GET /api/") and (row["queries"] or 0) > targets.queries:
             missed.append(f"{at}: {row['queries']:g} queries per request, target at most {targets.queries:g}")
+        by_size = row.get("queries_by_page_size") or {}
+        if len(set(by_size.values())) > 1:
+            shown = ", ".join(f"{count:g} at page size {size}" for size, count in by_size.items())
+            missed.append(f"{at}: queries differ by page size ({shown}), target the same at every size")
     for label, ratio in ratios.items():
         if ratio is not None and ratio > targets.cost_ratio:
             missed.append(

@@ -6,6 +6,10 @@ Nor do the statements PostgreSQL runs on its own behalf once a statement ends
 (pg_stat_statements sees them as top level): foreign-key checks
 (`SELECT 1 FROM ONLY ... FOR KEY SHARE OF x`) and what triggers run (the
 payer-summary rollup's upsert). They are part of the write the client sent.
+pg_stat_statements keeps the text of a statement's first call after a reset,
+and a foreign-key check's is stored either normalized (`SELECT $2 FROM ONLY
+...`) or as sent (`SELECT 1 ...`) depending on how that call was planned:
+both forms are left out.
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ def statements(admin_url: str, database: str) -> int:
         row = conn.execute(
             "SELECT coalesce(sum(s.calls), 0) FROM pg_stat_statements s "
             "JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = %s "
-            "AND s.query NOT LIKE 'SELECT 1 FROM ONLY %%FOR KEY SHARE OF x' "
+            "AND s.query NOT LIKE 'SELECT %% FROM ONLY %%FOR KEY SHARE OF x' "
             "AND s.query NOT LIKE %s",
             (database, f"INSERT INTO {ROLLUP_TABLE} %"),
         ).fetchone()

@@ -7,8 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db import IntegrityError, connection, transaction
 
 from billing.errors import DomainError, NotFound
 from billing.models import AuditAction, Claim, Customer, Patient, Payer
@@ -18,6 +17,17 @@ from billing.workflow import check_editable, plan_transition
 OBJECT_TYPE = "claim"
 NUMBER_CONSTRAINT = "claim_number_unique_per_customer"
 EDITABLE_FIELDS = frozenset({"patient", "payer", "billed_amount", "service_date"})
+_NEXT_NUMBER = (
+    "UPDATE billing_customer SET last_claim_number = last_claim_number + 1 "
+    "WHERE id = %s RETURNING last_claim_number"
+)
+_LOCK_CUSTOMER = "SELECT 1 FROM billing_customer WHERE id = %s FOR UPDATE"
+# The tenant's claims are visible: the request set it for row-level security.
+_RESYNC_NUMBER = (
+    "UPDATE billing_customer c SET last_claim_number = 1 + GREATEST(c.last_claim_number, "
+    "COALESCE((SELECT max(number) FROM billing_claim WHERE customer_id = c.id), 0)) "
+    "WHERE c.id = %s RETURNING c.last_claim_number"
+)
 
 
 def _check_parties(*, customer_id: int, patient: Patient, payer: Payer) -> None:
@@ -35,19 +45,19 @@ def _is_number_clash(error: IntegrityError) -> bool:
 
 
 def _take_number(customer: Customer, *, resync: bool) -> int:
-    """Lock the tenant's row and take its next claim number.
+    """Take the tenant's next claim number in one statement, which locks the tenant's row.
 
     The row lock serialises concurrent submissions of one tenant only. With
     `resync`, the counter first catches up with the highest number in use,
     repairing a counter that rows inserted by other means got ahead of.
     """
-    locked = Customer.objects.select_for_update().only("last_claim_number").get(pk=customer.pk)
-    current = locked.last_claim_number
-    if resync:
-        current = max(current, Claim.objects.filter(customer=customer).aggregate(m=Max("number"))["m"] or 0)
-    number = current + 1
-    Customer.objects.filter(pk=customer.pk).update(last_claim_number=number)
-    return number
+    with connection.cursor() as cursor:
+        if resync:
+            # Locked first, so that the resync's own snapshot sees every claim of a writer it waited for.
+            cursor.execute(_LOCK_CUSTOMER, [customer.pk])
+        cursor.execute(_RESYNC_NUMBER if resync else _NEXT_NUMBER, [customer.pk])
+        (number,) = cursor.fetchone()
+    return int(number)
 
 
 def claim_submit(
