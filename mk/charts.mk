@@ -49,10 +49,12 @@ charts-lock-checkov: | $(UV) ## re-lock checkov-requirements.txt after changing 
 		--python-platform x86_64-manylinux_2_28 --custom-compile-command 'make charts-lock-checkov' \
 		checkov-requirements.in -o checkov-requirements.txt
 
-sync-crds: ## copy manifests/crds/ into the operator chart's crds/ (a test fails on drift)
+sync-crds: ## copy manifests/crds/ into the operator chart's crds/ and the operator package (a test fails on drift)
 	mkdir -p charts/rollguard/crds
 	rm -f charts/rollguard/crds/*.yaml
 	cp manifests/crds/*.yaml charts/rollguard/crds/
+	rm -f operator/rollguard/crds/*.yaml
+	cp manifests/crds/*.yaml operator/rollguard/crds/
 
 sync-rbac: ## copy manifests/rbac/role.yaml into the operator chart's files/ (a test fails on drift)
 	mkdir -p charts/rollguard/files

@@ -15,6 +15,7 @@ import yaml
 from operator_harness import CRD_DIR, ROOT
 
 from rollguard.builders import revision_of
+from rollguard.builders.crds import with_defaults
 from rollguard.planner import LoadTestSnapshot, ProbeResult, ReleaseSnapshot, plan_loadtest, plan_release
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -50,18 +51,6 @@ def crds() -> dict[str, dict]:
 def schema_of(kind: str) -> dict:
     (version,) = crds()[kind]["spec"]["versions"]
     return version["schema"]["openAPIV3Schema"]
-
-
-def with_defaults(schema: dict, value: Any) -> Any:
-    if not isinstance(value, dict):
-        return value
-    result = dict(value)
-    for key, sub in (schema.get("properties") or {}).items():
-        if key not in result and "default" in sub:
-            result[key] = copy.deepcopy(sub["default"])
-        if key in result:
-            result[key] = with_defaults(sub, result[key])
-    return result
 
 
 def cel_errors(schema: dict, value: Any) -> list[str]:
