@@ -17,7 +17,7 @@ BENCH_SIZES ?= 100000,1000000
 BENCH_USERS ?= 20
 BENCH_RUN_TIME ?= 45s
 
-.PHONY: loadtest bench-api loadtest-lint
+.PHONY: loadtest bench-api loadtest-lint sync-summary-schema
 
 loadtest: $(VENV)/.synced ## Locust headless against `make run` (LOADTEST_HOST/_USERS/_RUN_TIME/_TOKENS); reports in results/loadtest/
 	@mkdir -p $(LOADTEST_RESULTS) && rm -f $(LOADTEST_RESULTS)/summary.json
@@ -49,3 +49,7 @@ bench-api: $(VENV)/.synced ## p50/p95/req/s, SQL per request (ours and naive DRF
 
 loadtest-lint: $(VENV)/.synced ## hadolint the load-test image recipe
 	$(BIN)/hadolint loadtest/Dockerfile
+
+sync-summary-schema: ## copy the load-test summary's JSON Schema into the operator package (a test fails on drift)
+	mkdir -p operator/rollguard/schemas
+	cp loadtest/rollguard_loadtest/summary.schema.json operator/rollguard/schemas/loadtest-summary.schema.json

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import datetime
 import functools
+import json
 from pathlib import Path
 from typing import Any
 
@@ -238,8 +239,21 @@ def test_every_loadtest_status_field_the_planner_writes_is_declared():
             "thresholds": {"p95Ms": 1, "errorRatePercent": 1},
         },
     }
-    worst = '[{"name": "GET /", "p95Ms": 3, "failures": 0}]'
-    summary = '{"verdict": "passed", "requests": 1, "p95Ms": 2, "worst": ' + worst + "}"
+    summary = json.dumps(
+        {
+            "verdict": "passed",
+            "reasons": [],
+            "requests": 1,
+            "failures": 0,
+            "errorRatePercent": 0.0,
+            "p50Ms": 1,
+            "p95Ms": 2,
+            "p99Ms": 3,
+            "rps": 0.5,
+            "worst": [{"name": "GET /", "p95Ms": 3, "failures": 0}],
+            "thresholds": {"p95Ms": 1, "errorRatePercent": 1},
+        }
+    )
     pod = {"status": {"containerStatuses": [{"state": {"terminated": {"exitCode": 0, "message": summary}}}]}}
     job = {"metadata": {"name": "lt-master"}, "status": {}}
     plan = plan_loadtest(LoadTestSnapshot(loadtest, {"lt-master": job}, {}, [pod], True, T0))
