@@ -35,13 +35,15 @@ def crd_defaults() -> dict[str, Any]:
 def test_the_operator_package_ships_the_crds_of_manifests_crds():
     source = REPO / "manifests" / "crds"
     wanted = {path.name: path.read_bytes() for path in source.glob("*.yaml")}
-    shipped = {path.name: path.read_bytes() for path in (REPO / "operator" / "rollguard" / "crds").glob("*.yaml")}
+    package = REPO / "operator" / "rollguard" / "crds"
+    shipped = {path.name: path.read_bytes() for path in package.glob("*.yaml")}
 
     assert shipped == wanted, "operator/rollguard/crds/ drifted from manifests/crds/: run `make sync-crds`"
 
 
 def test_the_threshold_defaults_are_the_crds():
-    thresholds = schema_of("ApiRelease")["properties"]["spec"]["properties"]["loadTest"]["properties"]["thresholds"]
+    spec = schema_of("ApiRelease")["properties"]["spec"]
+    thresholds = spec["properties"]["loadTest"]["properties"]["thresholds"]
 
     assert spec_with_defaults("ApiRelease", {})["loadTest"]["thresholds"] == {
         name: node["default"] for name, node in thresholds["properties"].items()
@@ -60,3 +62,9 @@ def test_the_api_chart_defaults_render_the_crd_defaults(rendered):
     }
     assert differing == {}, "values.yaml (rendered, CRD default) disagree: change the CRD or the chart"
     assert set(CHART_CHOICES) <= set(asked)
+
+
+def test_the_gates_own_threshold_defaults_are_the_crds():
+    from rollguard_loadtest.thresholds import Thresholds
+
+    assert Thresholds().as_json() == spec_with_defaults("ApiRelease", {})["loadTest"]["thresholds"]
