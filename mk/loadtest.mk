@@ -30,11 +30,9 @@ loadtest: $(VENV)/.synced ## Locust headless against `make run` (LOADTEST_HOST/_
 	echo "locust: $(LOADTEST_USERS) users for $(LOADTEST_RUN_TIME) against $(LOADTEST_HOST)"; \
 	status=0; \
 	$(if $(LOADTEST_TOKENS),ROLLGUARD_API_TOKENS='$(LOADTEST_TOKENS)') ROLLGUARD_RESULTS_DIR=$(LOADTEST_RESULTS) \
-	$(BIN)/locust -f loadtest/locustfile.py --headless --only-summary \
-		--users $(LOADTEST_USERS) --spawn-rate $(LOADTEST_SPAWN_RATE) --run-time $(LOADTEST_RUN_TIME) \
-		--host $(LOADTEST_HOST) $${tokens_file:+--tokens-file "$$tokens_file"} \
-		--csv $(LOADTEST_RESULTS)/locust --html $(LOADTEST_RESULTS)/report.html \
-		> $(LOADTEST_RESULTS)/locust.log 2>&1 || status=$$?; \
+	$(BIN)/python -m rollguard_loadtest.locustrun --host $(LOADTEST_HOST) --users $(LOADTEST_USERS) \
+		--spawn-rate $(LOADTEST_SPAWN_RATE) --run-time $(LOADTEST_RUN_TIME) --results $(LOADTEST_RESULTS) \
+		--tokens-file "$$tokens_file" || status=$$?; \
 	if [ -s $(LOADTEST_RESULTS)/summary.json ]; then \
 		$(BIN)/python -m rollguard_loadtest.report $(LOADTEST_RESULTS)/summary.json || true; \
 	else \
