@@ -64,7 +64,7 @@ sync-locustfile: ## copy loadtest/locustfile.py into the API chart (a test fails
 	mkdir -p charts/claims-api/files
 	cp loadtest/locustfile.py charts/claims-api/files/locustfile.py
 
-charts-docs: $(VENV)/.synced ## regenerate the values tables in the charts' READMEs
+charts-docs: $(VENV)/.synced ## regenerate values.yaml's `# --` comments and the README values tables from values.schema.json
 	$(BIN)/python charts/values_doc.py $(CHART_DIRS)
 
 charts-lint: $(HELM) ## helm lint --strict on every chart
