@@ -13,6 +13,7 @@ import celpy
 import jsonschema
 import pytest
 import yaml
+from fakecluster import PASSED_SUMMARY
 from operator_harness import CRD_DIR, ROOT
 
 from rollguard.builders import revision_of
@@ -239,21 +240,7 @@ def test_every_loadtest_status_field_the_planner_writes_is_declared():
             "thresholds": {"p95Ms": 1, "errorRatePercent": 1},
         },
     }
-    summary = json.dumps(
-        {
-            "verdict": "passed",
-            "reasons": [],
-            "requests": 1,
-            "failures": 0,
-            "errorRatePercent": 0.0,
-            "p50Ms": 1,
-            "p95Ms": 2,
-            "p99Ms": 3,
-            "rps": 0.5,
-            "worst": [{"name": "GET /", "p95Ms": 3, "failures": 0}],
-            "thresholds": {"p95Ms": 1, "errorRatePercent": 1},
-        }
-    )
+    summary = json.dumps(PASSED_SUMMARY)
     pod = {"status": {"containerStatuses": [{"state": {"terminated": {"exitCode": 0, "message": summary}}}]}}
     job = {"metadata": {"name": "lt-master"}, "status": {}}
     plan = plan_loadtest(LoadTestSnapshot(loadtest, {"lt-master": job}, {}, [pod], True, T0))
