@@ -20,11 +20,13 @@ import jsonschema
 
 from rollguard_loadtest.thresholds import Thresholds
 
+SCHEMA_PATH = Path(__file__).with_name("summary.schema.json")
+SCHEMA: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
 # Kubernetes keeps at most 4096 bytes of a container's termination message.
 TERMINATION_MESSAGE_LIMIT = 4096
-WORST_ENDPOINTS = 5
-MAX_NAME_LENGTH = 120
-SCHEMA_PATH = Path(__file__).with_name("summary.schema.json")
+# The schema's own limits: how many endpoints a summary lists, and how long their names are.
+WORST_ENDPOINTS: int = SCHEMA["properties"]["worst"]["maxItems"]
+MAX_NAME_LENGTH: int = SCHEMA["properties"]["worst"]["items"]["properties"]["name"]["maxLength"]
 
 
 class EntryStats(Protocol):
@@ -143,9 +145,8 @@ def fit(summary: Mapping[str, Any], limit: int = TERMINATION_MESSAGE_LIMIT) -> d
 
 @functools.cache
 def _validator() -> jsonschema.Draft7Validator:
-    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
-    jsonschema.Draft7Validator.check_schema(schema)
-    return jsonschema.Draft7Validator(schema)
+    jsonschema.Draft7Validator.check_schema(SCHEMA)
+    return jsonschema.Draft7Validator(SCHEMA)
 
 
 def validate(summary: Mapping[str, Any]) -> None:
