@@ -16,7 +16,7 @@ from typing import Any
 from rollguard.planner.jsonschema_subset import check_schema, errors
 
 SCHEMA_FILE = "loadtest-summary.schema.json"
-_STATS = ("requests", "failures", "p50Ms", "p95Ms", "p99Ms", "rps", "errorRatePercent")
+_NUMBERS = ("integer", "number")
 
 
 @dataclass(frozen=True)
@@ -46,9 +46,10 @@ def parse_summary(text: str) -> Summary:
     wrong = list(errors(summary_schema(), data))
     if wrong:
         raise ValueError("; ".join(wrong[:3]) + (f" (and {len(wrong) - 3} more)" if len(wrong) > 3 else ""))
+    numbers = [key for key, node in summary_schema()["properties"].items() if node.get("type") in _NUMBERS]
     return Summary(
         verdict=data["verdict"],
         reasons=list(data["reasons"]),
-        stats={key: data[key] for key in _STATS},
+        stats={key: data[key] for key in numbers},
         worst=[dict(item) for item in data["worst"]],
     )
