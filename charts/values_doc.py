@@ -1,8 +1,10 @@
-"""Keep each chart's README values table in step with values.yaml and values.schema.json.
+"""One source for each chart's value descriptions: values.schema.json.
 
-The table lists every documented key with its type, its default (read from
-values.yaml, the truth Helm uses) and the description from the schema. It sits
-between two markers in the README; everything else in the README is prose.
+The `# --` comment above each documented key of values.yaml and the README's
+values table are generated from the schema's descriptions; the table also lists
+each key's type and its default (read from values.yaml, the truth Helm uses).
+The table sits between two markers in the README; everything else there is
+prose, and every other comment in values.yaml (commented examples) is kept.
 
     python charts/values_doc.py charts/rollguard charts/claims-api          # rewrite
     python charts/values_doc.py --check charts/rollguard charts/claims-api  # exit 1 when stale
@@ -13,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import textwrap
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,34 +91,79 @@ def rows(schema: Mapping[str, Any], values: Mapping[str, Any]) -> Iterator[Row]:
     yield from walk(resolve(schema, schema), (), values)
 
 
-def uncommented_keys(values_text: str, schema: Mapping[str, Any]) -> list[str]:
-    """Documented keys of values.yaml with no comment line right above them.
-
-    Keys inside free-form objects (resources, selectors, security contexts)
-    follow Kubernetes' own documentation and need no comment.
-    """
-    missing = []
+def key_lines(values_text: str) -> Iterator[tuple[int, int, tuple[str, ...]]]:
+    """(line index, indent, key path) of every mapping key in values.yaml."""
     stack: list[tuple[int, str]] = []
-    previous = ""
-    for line in values_text.splitlines():
+    for index, line in enumerate(values_text.splitlines()):
         stripped = line.strip()
-        if not stripped:
-            previous = ""
-            continue
-        if stripped.startswith("#") or stripped.startswith("- ") or ":" not in stripped:
-            previous = stripped
+        if not stripped or stripped.startswith("#") or stripped.startswith("- ") or ":" not in stripped:
             continue
         indent = len(line) - len(line.lstrip(" "))
         key = stripped.split(":", 1)[0].strip("\"'")
         while stack and stack[-1][0] >= indent:
             stack.pop()
         stack.append((indent, key))
-        path = tuple(name for _, name in stack)
+        yield index, indent, tuple(name for _, name in stack)
+
+
+def uncommented_keys(values_text: str, schema: Mapping[str, Any]) -> list[str]:
+    """Documented keys of values.yaml with no comment line right above them.
+
+    Keys inside free-form objects (resources, selectors, security contexts)
+    follow Kubernetes' own documentation and need no comment.
+    """
+    lines = values_text.splitlines()
+    missing = []
+    for index, _, path in key_lines(values_text):
         node = documented_node(schema, path)
-        if node is not None and node.get("description") and not previous.startswith("#"):
+        above = lines[index - 1].strip() if index else ""
+        if node is not None and node.get("description") and not above.startswith("#"):
             missing.append(".".join(path))
-        previous = stripped
     return missing
+
+
+COMMENT_WIDTH = 130
+
+
+def comment_lines(indent: int, description: str) -> list[str]:
+    """`# -- description`, on one line when it fits COMMENT_WIDTH, else wrapped at 80 columns."""
+    pad = " " * indent
+    if len(pad) + 5 + len(description) <= COMMENT_WIDTH:
+        return [f"{pad}# -- {description}"]
+    first, *rest = textwrap.wrap(description, 80 - indent - 5)
+    return [f"{pad}# -- {first}", *(f"{pad}# {line}" for line in rest)]
+
+
+def with_comments(values_text: str, schema: Mapping[str, Any]) -> str:
+    """values.yaml with the `# --` comment of every described key generated from the schema.
+
+    A key's comment is the `# --` line right above it with the `#` lines that
+    follow it; a commented example above that block is left alone.
+    """
+    lines = values_text.splitlines()
+    replacements: dict[int, tuple[int, list[str]]] = {}
+    for index, indent, path in key_lines(values_text):
+        node = documented_node(schema, path)
+        if node is None or not node.get("description"):
+            continue
+        start = index
+        while start > 0 and lines[start - 1].strip().startswith("#"):
+            start -= 1
+            if lines[start].strip().startswith("# --"):
+                break
+        else:
+            start = index
+        if not lines[start].strip().startswith("# --"):
+            start = index
+        replacements[start] = (index, comment_lines(indent, node["description"]))
+    result: list[str] = []
+    position = 0
+    for start in sorted(replacements):
+        end, comment = replacements[start]
+        result += lines[position:start] + comment
+        position = end
+    result += lines[position:]
+    return "\n".join(result) + "\n"
 
 
 def _cell(text: str) -> str:
@@ -143,11 +191,19 @@ def with_table(readme: str, generated: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 when a README is stale")
+    parser.add_argument("--check", action="store_true", help="exit 1 when values.yaml or a README is stale")
     parser.add_argument("charts", nargs="+", type=Path)
     args = parser.parse_args(argv)
     stale = []
     for chart in args.charts:
+        schema = json.loads((chart / "values.schema.json").read_text())
+        values = chart / "values.yaml"
+        current_values = values.read_text()
+        wanted_values = with_comments(current_values, schema)
+        if current_values != wanted_values:
+            stale.append(str(values))
+            if not args.check:
+                values.write_text(wanted_values)
         readme = chart / "README.md"
         current = readme.read_text()
         wanted = with_table(current, table(chart))
@@ -156,10 +212,9 @@ def main(argv: list[str] | None = None) -> int:
             if not args.check:
                 readme.write_text(wanted)
     if args.check and stale:
-        print(f"stale values tables in {', '.join(stale)}: run `make charts-docs`", file=sys.stderr)
+        print(f"stale generated text in {', '.join(stale)}: run `make charts-docs`", file=sys.stderr)
         return 1
     return 0
-
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -49,10 +49,12 @@ charts-lock-checkov: | $(UV) ## re-lock checkov-requirements.txt after changing 
 		--python-platform x86_64-manylinux_2_28 --custom-compile-command 'make charts-lock-checkov' \
 		checkov-requirements.in -o checkov-requirements.txt
 
-sync-crds: ## copy manifests/crds/ into the operator chart's crds/ (a test fails on drift)
+sync-crds: ## copy manifests/crds/ into the operator chart's crds/ and the operator package (a test fails on drift)
 	mkdir -p charts/rollguard/crds
 	rm -f charts/rollguard/crds/*.yaml
 	cp manifests/crds/*.yaml charts/rollguard/crds/
+	rm -f operator/rollguard/crds/*.yaml
+	cp manifests/crds/*.yaml operator/rollguard/crds/
 
 sync-rbac: ## copy manifests/rbac/role.yaml into the operator chart's files/ (a test fails on drift)
 	mkdir -p charts/rollguard/files
@@ -62,7 +64,7 @@ sync-locustfile: ## copy loadtest/locustfile.py into the API chart (a test fails
 	mkdir -p charts/claims-api/files
 	cp loadtest/locustfile.py charts/claims-api/files/locustfile.py
 
-charts-docs: $(VENV)/.synced ## regenerate the values tables in the charts' READMEs
+charts-docs: $(VENV)/.synced ## regenerate values.yaml's `# --` comments and the README values tables from values.schema.json
 	$(BIN)/python charts/values_doc.py $(CHART_DIRS)
 
 charts-lint: $(HELM) ## helm lint --strict on every chart

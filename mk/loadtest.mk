@@ -17,7 +17,7 @@ BENCH_SIZES ?= 100000,1000000
 BENCH_USERS ?= 20
 BENCH_RUN_TIME ?= 45s
 
-.PHONY: loadtest bench-api loadtest-lint
+.PHONY: loadtest bench-api loadtest-lint sync-summary-schema
 
 loadtest: $(VENV)/.synced ## Locust headless against `make run` (LOADTEST_HOST/_USERS/_RUN_TIME/_TOKENS); reports in results/loadtest/
 	@mkdir -p $(LOADTEST_RESULTS) && rm -f $(LOADTEST_RESULTS)/summary.json
@@ -30,11 +30,9 @@ loadtest: $(VENV)/.synced ## Locust headless against `make run` (LOADTEST_HOST/_
 	echo "locust: $(LOADTEST_USERS) users for $(LOADTEST_RUN_TIME) against $(LOADTEST_HOST)"; \
 	status=0; \
 	$(if $(LOADTEST_TOKENS),ROLLGUARD_API_TOKENS='$(LOADTEST_TOKENS)') ROLLGUARD_RESULTS_DIR=$(LOADTEST_RESULTS) \
-	$(BIN)/locust -f loadtest/locustfile.py --headless --only-summary \
-		--users $(LOADTEST_USERS) --spawn-rate $(LOADTEST_SPAWN_RATE) --run-time $(LOADTEST_RUN_TIME) \
-		--host $(LOADTEST_HOST) $${tokens_file:+--tokens-file "$$tokens_file"} \
-		--csv $(LOADTEST_RESULTS)/locust --html $(LOADTEST_RESULTS)/report.html \
-		> $(LOADTEST_RESULTS)/locust.log 2>&1 || status=$$?; \
+	$(BIN)/python -m rollguard_loadtest.locustrun --host $(LOADTEST_HOST) --users $(LOADTEST_USERS) \
+		--spawn-rate $(LOADTEST_SPAWN_RATE) --run-time $(LOADTEST_RUN_TIME) --results $(LOADTEST_RESULTS) \
+		--tokens-file "$$tokens_file" || status=$$?; \
 	if [ -s $(LOADTEST_RESULTS)/summary.json ]; then \
 		$(BIN)/python -m rollguard_loadtest.report $(LOADTEST_RESULTS)/summary.json || true; \
 	else \
@@ -49,3 +47,7 @@ bench-api: $(VENV)/.synced ## p50/p95/req/s, SQL per request (ours and naive DRF
 
 loadtest-lint: $(VENV)/.synced ## hadolint the load-test image recipe
 	$(BIN)/hadolint loadtest/Dockerfile
+
+sync-summary-schema: ## copy the load-test summary's JSON Schema into the operator package (a test fails on drift)
+	mkdir -p operator/rollguard/schemas
+	cp loadtest/rollguard_loadtest/summary.schema.json operator/rollguard/schemas/loadtest-summary.schema.json

@@ -4,11 +4,12 @@
 bench-operator: $(VENV)/.synced ## rollback reaction p50/p95 over 20 runs and operator RSS with 200 ApiReleases (emulator)
 	RESULTS=$(RESULTS) $(BIN)/python tests/operator/bench_operator.py
 
-operator-check: $(VENV)/.synced ## layering contracts, and the chart's CRD copies identical to manifests/crds
+operator-check: $(VENV)/.synced ## layering contracts, and the chart's and the package's CRD copies identical to manifests/crds
 	cd operator && ../$(BIN)/lint-imports --config ../.importlinter
 	@for crd in manifests/crds/*.yaml; do \
-		copy=charts/rollguard/crds/$$(basename $$crd); \
-		if [ -e "$$copy" ] && ! cmp -s "$$crd" "$$copy"; then \
-			echo "$$copy differs from $$crd: run make sync-crds"; exit 1; \
-		fi; \
+		for copy in charts/rollguard/crds/$$(basename $$crd) operator/rollguard/crds/$$(basename $$crd); do \
+			if ! cmp -s "$$crd" "$$copy"; then \
+				echo "$$copy differs from $$crd: run make sync-crds"; exit 1; \
+			fi; \
+		done; \
 	done

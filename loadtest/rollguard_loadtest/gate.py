@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
-from rollguard_loadtest.summary import encode, fit, summarize
+from rollguard_loadtest.summary import encode, fit, summarize, validate
 from rollguard_loadtest.thresholds import Thresholds
 
 RESULTS_DIR_ENV = "ROLLGUARD_RESULTS_DIR"
@@ -38,8 +38,14 @@ def termination_log(environ: Mapping[str, str] = os.environ) -> Path | None:
 def publish(
     summary: Mapping[str, Any], *, environ: Mapping[str, str] = os.environ, stdout: TextIO = sys.stdout
 ) -> None:
-    """Write the summary to stdout, the results folder and the termination message."""
-    text = encode(fit(summary))
+    """Write the summary to stdout, the results folder and the termination message.
+
+    A summary that breaks its schema is a bug of the gate: it raises rather than
+    write what the operator would refuse.
+    """
+    fitted = fit(summary)
+    validate(fitted)
+    text = encode(fitted)
     print(text, file=stdout, flush=True)
     if results_dir := environ.get(RESULTS_DIR_ENV, "").strip():
         folder = Path(results_dir)

@@ -3,22 +3,30 @@
 Everything here is a pure function of a `locust.stats.RequestStats` (or any
 object shaped like one) and the thresholds, so the same arithmetic serves the
 local `make loadtest`, the in-cluster verification run and the unit tests.
-The summary is the JSON documented in docs/contracts.md; it must fit in a
-Kubernetes termination message, hence `fit`.
+The summary's contract is summary.schema.json beside this module (docs/contracts.md
+links it); `validate` holds every summary to it before it is written, and it must
+fit in a Kubernetes termination message, hence `fit`.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any, Protocol
+
+import jsonschema
 
 from rollguard_loadtest.thresholds import Thresholds
 
+SCHEMA_PATH = Path(__file__).with_name("summary.schema.json")
+SCHEMA: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
 # Kubernetes keeps at most 4096 bytes of a container's termination message.
 TERMINATION_MESSAGE_LIMIT = 4096
-WORST_ENDPOINTS = 5
-MAX_NAME_LENGTH = 120
+# The schema's own limits: how many endpoints a summary lists, and how long their names are.
+WORST_ENDPOINTS: int = SCHEMA["properties"]["worst"]["maxItems"]
+MAX_NAME_LENGTH: int = SCHEMA["properties"]["worst"]["items"]["properties"]["name"]["maxLength"]
 
 
 class EntryStats(Protocol):
@@ -133,3 +141,19 @@ def fit(summary: Mapping[str, Any], limit: int = TERMINATION_MESSAGE_LIMIT) -> d
     if len(encode(fitted).encode()) > limit:
         raise ValueError(f"summary is {len(encode(fitted).encode())} bytes even without endpoints")
     return fitted
+
+
+@functools.cache
+def _validator() -> jsonschema.Draft7Validator:
+    jsonschema.Draft7Validator.check_schema(SCHEMA)
+    return jsonschema.Draft7Validator(SCHEMA)
+
+
+def validate(summary: Mapping[str, Any]) -> None:
+    """Raise ValueError, naming every broken field, when `summary` breaks summary.schema.json."""
+    problems = [
+        f"{error.json_path}: {error.message[:160]}"
+        for error in sorted(_validator().iter_errors(summary), key=lambda e: e.json_path)
+    ]
+    if problems:
+        raise ValueError("the summary breaks summary.schema.json: " + "; ".join(problems))

@@ -13,12 +13,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from django.contrib.postgres.operations import AddConstraintNotValid as _DjangoAddConstraintNotValid
 from django.contrib.postgres.operations import AddIndexConcurrently as _DjangoAddIndexConcurrently
 from django.contrib.postgres.operations import RemoveIndexConcurrently
+from django.contrib.postgres.operations import ValidateConstraint as _DjangoValidateConstraint
 from django.db import IntegrityError, NotSupportedError
 from django.db.migrations.operations import AddConstraint, SeparateDatabaseAndState
 from django.db.migrations.operations.base import Operation
-from django.db.models import CheckConstraint, UniqueConstraint
+from django.db.models import UniqueConstraint
 
 from phased_migrations import catalog
 from phased_migrations.markers import Phase
@@ -183,26 +185,20 @@ def add_unique_constraint_concurrently(model_name: str, constraint: UniqueConstr
     ]
 
 
-class AddCheckConstraintNotValid(AddConstraint):
-    """Add a CHECK constraint NOT VALID: new writes are checked at once, old rows by ValidateConstraint."""
+class AddCheckConstraintNotValid(_DjangoAddConstraintNotValid):
+    """Django's AddConstraintNotValid (new writes are checked at once, old rows by
+    ValidateConstraint), re-runnable: a constraint already there is left alone."""
 
     phase = Phase.EXPAND
     reduces_to_sql = False
 
-    def __init__(self, model_name: str, constraint: CheckConstraint) -> None:
-        if not isinstance(constraint, CheckConstraint):
-            raise TypeError(f"AddCheckConstraintNotValid takes a CheckConstraint, not {constraint!r}")
-        super().__init__(model_name, constraint)
-
     def database_forwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
-        model = to_state.apps.get_model(app_label, self.model_name)
-        table = model._meta.db_table
+        table = _table(app_label, self.model_name, from_state).db_table
         if not _collecting(schema_editor) and (
             catalog.constraint_validated(schema_editor.connection, table, self.constraint.name) is not None
         ):
             return
-        definition = self.constraint.constraint_sql(model, schema_editor)
-        schema_editor.execute(f"ALTER TABLE {schema_editor.quote_name(table)} ADD {definition} NOT VALID")
+        super().database_forwards(app_label, schema_editor, from_state, to_state)
 
 
 class AddForeignKeyNotValid(_CatalogOperation):
@@ -243,27 +239,20 @@ class AddForeignKeyNotValid(_CatalogOperation):
         schema_editor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT IF EXISTS {quote(self.name)}")
 
 
-class ValidateConstraint(_CatalogOperation):
-    """VALIDATE CONSTRAINT: scans the table under SHARE UPDATE EXCLUSIVE, which lets writes through."""
+class ValidateConstraint(_DjangoValidateConstraint):
+    """Django's ValidateConstraint (a scan under SHARE UPDATE EXCLUSIVE, which lets writes
+    through), re-runnable: a constraint already validated is not scanned again."""
 
-    def __init__(self, model_name: str, name: str) -> None:
-        self.model_name = model_name
-        self.name = name
-
-    def describe(self) -> str:
-        return f"Validate constraint {self.name} on {self.model_name}"
+    phase = Phase.EXPAND
+    reduces_to_sql = False
 
     def database_forwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
-        table = _table(app_label, self.model_name, to_state).db_table
+        table = _table(app_label, self.model_name, from_state).db_table
         if not _collecting(schema_editor) and catalog.constraint_validated(
             schema_editor.connection, table, self.name
         ):
             return
-        quote = schema_editor.quote_name
-        schema_editor.execute(f"ALTER TABLE {quote(table)} VALIDATE CONSTRAINT {quote(self.name)}")
-
-    def database_backwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
-        pass
+        super().database_forwards(app_label, schema_editor, from_state, to_state)
 
 
 class SetNotNull(Operation):

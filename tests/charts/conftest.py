@@ -17,7 +17,7 @@ sys.path.insert(0, str(CHARTS))
 def helm_bin() -> Path:
     found = find_tool("helm")
     if found is None:
-        pytest.skip("helm is not installed: run `make helm` (it installs the pinned helm into .tools/bin)")
+        pytest.fail("helm is not installed: run `make helm` (it installs the pinned helm into .tools/bin)")
     return found
 
 
@@ -25,7 +25,7 @@ def helm_bin() -> Path:
 def checkov_bin() -> Path:
     found = REPO / ".tools" / "checkov" / "bin" / "checkov"
     if not found.exists():
-        pytest.skip("checkov is not installed: run `make checkov` (it installs into .tools/checkov)")
+        pytest.fail("checkov is not installed: run `make checkov` (it installs into .tools/checkov)")
     return found
 
 

@@ -217,3 +217,22 @@ def test_the_table_replaces_only_the_marked_section():
         values_doc.with_table(readme, "new")
         == f"# Title\n\n{values_doc.START}\nnew\n{values_doc.END}\n\nMore prose.\n"
     )
+
+
+def test_comments_are_generated_from_the_schema_and_commented_examples_stay():
+    text = (
+        "# -- Old words.\n# more old words\nimage:\n  tag: x\nresources: {}\n"
+        "# resources:\n#   limits: {cpu: 1}\n# -- Old pods.\nreplicas: 2\n"
+    )
+
+    assert values_doc.with_comments(text, SCHEMA) == (
+        "# -- The image.\nimage:\n  # -- Tag.\n  tag: x\n# -- Resources.\nresources: {}\n"
+        "# resources:\n#   limits: {cpu: 1}\n# -- Pods.\nreplicas: 2\n"
+    )
+
+
+def test_a_long_description_wraps_under_its_marker():
+    lines = values_doc.comment_lines(2, "word " * 40)
+
+    assert lines[0].startswith("  # -- word")
+    assert all(line.startswith("  # ") and len(line) <= 80 for line in lines)

@@ -22,25 +22,21 @@ from chart_render import (
     load_crds,
 )
 
+import rollguard.builders
+
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="session")
 def custom_schemas():
     crds = load_crds(REPO / "manifests" / "crds") or load_crds(CHARTS / "rollguard" / "crds")
-    if not crds:
-        pytest.skip("no CRDs yet in manifests/crds/ or charts/rollguard/crds/")
+    assert crds, "no CRDs in manifests/crds/ or charts/rollguard/crds/"
     return crd_schemas(crds)
 
 
 @pytest.fixture(scope="session")
 def builders():
-    module = pytest.importorskip(
-        "rollguard.builders", reason="the operator's builders are not importable yet"
-    )
-    if not hasattr(module, "build_deployment"):
-        pytest.skip("rollguard.builders.build_deployment does not exist yet")
-    return module
+    return rollguard.builders
 
 
 def kubernetes_errors(docs, version):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from chart_render import PROFILES, pod_specs, restricted_violations
 
+from rollguard import builders
+
 pytestmark = pytest.mark.integration
 
 
@@ -20,9 +22,6 @@ def test_every_rendered_pod_spec_is_restricted(rendered, profile):
     "profile", [p for p in PROFILES if p.chart == "claims-api"], ids=lambda profile: profile.id
 )
 def test_pods_built_by_the_operator_from_the_api_release_are_restricted(rendered, profile):
-    builders = pytest.importorskip(
-        "rollguard.builders", reason="the operator's builders are not importable yet"
-    )
     built = []
     for release in (doc for doc in rendered[profile.id] if doc["kind"] == "ApiRelease"):
         built.append(builders.build_deployment(release))

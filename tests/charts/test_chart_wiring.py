@@ -5,6 +5,9 @@ from __future__ import annotations
 import pytest
 from chart_render import CHARTS, label_selector_matches, pod_specs
 
+import rollguard.builders
+from rollguard import cli
+
 pytestmark = pytest.mark.integration
 
 API_PROFILES = [
@@ -45,7 +48,7 @@ def pod_labels(docs, builders=None):
 
 @pytest.fixture(scope="module")
 def builders():
-    return pytest.importorskip("rollguard.builders", reason="the operator's builders are not importable yet")
+    return rollguard.builders
 
 
 @pytest.mark.parametrize("profile_id", API_PROFILES)
@@ -248,7 +251,6 @@ def test_the_wait_job_may_only_get_and_watch_its_own_api_release(rendered):
 
 
 def test_the_wait_job_runs_a_command_the_real_cli_accepts(rendered):
-    cli = pytest.importorskip("rollguard.cli", reason="the operator's CLI is not importable yet")
     container = one(rendered["claims-api-defaults"], "Job", "-wait")["spec"]["template"]["spec"][
         "containers"
     ][0]
@@ -349,7 +351,6 @@ def test_every_label_set_carries_the_standard_labels(rendered, profile_id):
     ],
 )
 def test_the_operator_command_line_parses_with_the_real_cli(rendered, profile_id, namespaces, all_namespaces):
-    cli = pytest.importorskip("rollguard.cli", reason="the operator's CLI is not importable yet")
     container = one(rendered[profile_id], "Deployment")["spec"]["template"]["spec"]["containers"][0]
 
     args = cli.build_parser().parse_args(container["args"])

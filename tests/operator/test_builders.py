@@ -167,7 +167,7 @@ def test_the_verification_loadtest_targets_the_release_service(release):
     assert loadtest["metadata"]["name"] == f"claims-api-verify-{revision}"
     assert loadtest["spec"]["target"] == {"service": "claims-api", "port": 80}
     assert loadtest["spec"]["thresholds"] == {"p95Ms": 300, "errorRatePercent": 1}
-    assert loadtest["spec"]["tokenSecretRef"] == {"name": "claims-tokens"}
+    assert loadtest["spec"]["tokenSecretRef"] == {"name": "claims-tokens", "key": "tokens"}
     assert owner_of(loadtest)["kind"] == "ApiRelease"
 
 

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import re
 import shutil
 import subprocess
+import tomllib
 from pathlib import Path
 
 import pytest
+from dockerfiles import runtime_user, stages
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "operator" / "Dockerfile"
 HADOLINT = shutil.which("hadolint", path=str(ROOT / ".venv" / "bin")) or shutil.which("hadolint")
-
-
-def _final_stage() -> str:
-    return DOCKERFILE.read_text().split("\nFROM ")[-1]
 
 
 @pytest.mark.integration
@@ -26,19 +23,24 @@ def test_hadolint_finds_nothing():
 
 
 def test_the_runtime_runs_as_an_unprivileged_numeric_user():
-    stage = _final_stage()
-    assert int(re.search(r"ARG APP_UID=(\d+)", stage).group(1)) >= 10000
-    assert re.search(r"^USER \$\{APP_UID\}:\$\{APP_UID\}$", stage, re.M)
+    uid, gid = runtime_user(stages(DOCKERFILE)[-1])
+
+    assert uid >= 10000
+    assert gid == uid
 
 
 def test_the_image_runs_the_operator_and_carries_the_console_script_the_wait_hook_calls():
-    stage = _final_stage()
-    assert 'ENTRYPOINT ["python", "-m", "rollguard"]' in stage
-    wait_job = (ROOT / "charts" / "claims-api" / "templates" / "wait-job.yaml").read_text()
-    assert re.search(r"command:\s*\n\s*- rollguard\s*\n\s*- wait", wait_job)
-    assert "dist/*.whl" in DOCKERFILE.read_text(), "the wheel installs the `rollguard` console script"
-    pyproject = (ROOT / "pyproject.toml").read_text()
-    assert 'rollguard = "rollguard.cli:main"' in pyproject
+    build, runtime = stages(DOCKERFILE)
+    entrypoint, cmd = runtime.last("ENTRYPOINT"), runtime.last("CMD")
+
+    assert (entrypoint.json, entrypoint.value) == (True, ("python", "-m", "rollguard"))
+    assert (cmd.json, cmd.value) == (True, ("run",))
+    assert [c.flags for c in runtime.all("COPY")] == [(f"--from={build.name}",)]
+    assert ["pip", "install", "--no-deps", "dist/*.whl"] in build.shell_commands(), (
+        "the wheel installs the `rollguard` console script"
+    )
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts["rollguard"] == "rollguard.cli:main"
 
 
 def test_the_build_context_carries_only_what_the_image_needs():

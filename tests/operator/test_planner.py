@@ -153,6 +153,41 @@ def test_disabled_migration_steps_are_skipped(migrations, first):
     assert created(plan) == [first]
 
 
+def test_a_release_without_migrations_never_enters_linting_or_expanding():
+    plan = plan_release(snap(release(status={"phase": "Succeeded"}, migrations={"enabled": False})))
+
+    assert plan.status["phase"] == "RollingOut"
+    assert [event.reason for event in plan.events] == ["Pending", "RollingOut"]
+    assert [phase for phase, _ in plan.phase_exits] == ["Pending"]
+    assert plan.status["completedSteps"] == ["lint", "expand"]
+    assert plan.status["migrations"] == {"lint": "Skipped", "expand": "Skipped"}
+    assert condition(plan, "MigrationsApplied")["reason"] == "MigrationsDisabled"
+
+
+@pytest.mark.parametrize(
+    ("spec", "entered"),
+    [
+        ({}, ["Linting"]),
+        ({"migrations": {"lint": False}}, ["Expanding"]),
+        ({"migrations": {"enabled": False}}, ["RollingOut"]),
+    ],
+)
+def test_only_a_step_with_work_enters_its_phase(spec, entered):
+    plan = plan_release(snap(release(**spec)))
+
+    assert [event.reason for event in plan.events] == ["Pending", *entered]
+
+
+def test_without_a_load_test_or_a_contract_the_rollout_ends_the_release():
+    rel = release(in_phase("RollingOut", ["lint", "expand"]), migrations={"contractPolicy": "Never"})
+    plan = plan_release(snap(rel, deployment=deployment(R2), pods=[pod(R2), pod(R2)]))
+
+    assert plan.status["phase"] == "Succeeded"
+    assert [event.reason for event in plan.events if event.reason in ("Verifying", "Contracting")] == []
+    assert [phase for phase, _ in plan.phase_exits] == ["RollingOut"]
+    assert plan.status["migrations"]["contract"] == "Skipped"
+
+
 def test_a_spec_change_in_flight_supersedes_the_old_revision():
     old = in_phase("Verifying", ["lint", "expand", "rollout"], observedGeneration=1, currentRevision=R1)
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+from dockerfiles import runtime_user, stages
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "service" / "Dockerfile"
@@ -21,22 +21,20 @@ def test_hadolint_finds_nothing():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def _final_stage() -> str:
-    return DOCKERFILE.read_text().split("\nFROM ")[-1]
-
-
 def test_the_runtime_runs_as_an_unprivileged_numeric_user():
-    stage = _final_stage()
-    uid = int(re.search(r"ARG APP_UID=(\d+)", stage).group(1))
+    uid, gid = runtime_user(stages(DOCKERFILE)[-1])
+
     assert uid >= 10000
-    assert re.search(r"^USER \$\{APP_UID\}:\$\{APP_UID\}$", stage, re.M)
+    assert gid == uid
 
 
 def test_the_runtime_serves_app_with_gunicorn():
-    stage = _final_stage()
-    assert "WORKDIR /app" in stage
-    assert 'CMD ["gunicorn", "-c", "gunicorn.conf.py", "config.wsgi"]' in stage
-    assert "EXPOSE 8000" in stage
+    runtime = stages(DOCKERFILE)[-1]
+    cmd = runtime.last("CMD")
+
+    assert runtime.last("WORKDIR").value == ("/app",)
+    assert (cmd.json, cmd.value) == (True, ("gunicorn", "-c", "gunicorn.conf.py", "config.wsgi"))
+    assert runtime.last("EXPOSE").value == ("8000",)
 
 
 def test_the_build_context_carries_only_what_the_image_needs():

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from rollguard.builders.common import child_metadata, fit_name, release_labels
+from rollguard.builders.locust import headless_args, master_args, worker_args
 from rollguard.builders.spec import (
     JOB_TTL_SECONDS,
     LOADTEST_LABEL,
@@ -174,28 +175,22 @@ def build_master_job(loadtest: Mapping[str, Any]) -> dict[str, Any]:
     spec = loadtest_spec(loadtest["spec"])
     command = [
         "locust",
-        "-f",
-        _locustfile_path(spec),
-        "--headless",
-        "--users",
-        str(spec["users"]),
-        "--spawn-rate",
-        str(spec["spawnRate"]),
-        "--run-time",
-        f"{spec['runTimeSeconds']}s",
-        "--host",
-        target_url(loadtest),
-        "--only-summary",
+        *headless_args(
+            locustfile=_locustfile_path(spec),
+            users=spec["users"],
+            spawn_rate=spec["spawnRate"],
+            run_time=f"{spec['runTimeSeconds']}s",
+            host=target_url(loadtest),
+        ),
+        *master_args(spec["workers"]),
     ]
-    if spec["workers"] > 0:
-        command += ["--master", "--expect-workers", str(spec["workers"])]
     return _job(loadtest, master_name(loadtest["metadata"]["name"]), "master", command, 1)
 
 
 def build_worker_job(loadtest: Mapping[str, Any]) -> dict[str, Any]:
     spec = loadtest_spec(loadtest["spec"])
     name = loadtest["metadata"]["name"]
-    command = ["locust", "-f", _locustfile_path(spec), "--worker", "--master-host", master_name(name)]
+    command = ["locust", *worker_args(locustfile=_locustfile_path(spec), master_host=master_name(name))]
     return _job(loadtest, worker_name(name), "worker", command, spec["workers"])
 
 

@@ -2,16 +2,18 @@
 
 The API server applies the CRD defaults at admission, but objects written
 before a default existed (or served by a test API) may lack them; every reader
-goes through these functions so that one table of defaults is the truth.
+goes through these functions, which apply the CRD's own `default`s, so the CRD
+is the one table of defaults.
 """
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 from collections.abc import Mapping
 from typing import Any
+
+from rollguard.builders.crds import spec_with_defaults
 
 GROUP = "rollguard.dev"
 VERSION = "v1alpha1"
@@ -24,74 +26,18 @@ LOADTEST_LABEL = "rollguard.dev/loadtest"
 APPROVE_CONTRACT_ANNOTATION = "rollguard.dev/approve-contract"
 RETRY_ANNOTATION = "rollguard.dev/retry"
 
-RELEASE_DEFAULTS: dict[str, Any] = {
-    "replicas": 2,
-    "autoscaling": False,
-    "strategy": {"maxSurge": 1, "progressDeadlineSeconds": 120},
-    "migrations": {
-        "enabled": True,
-        "command": ["python", "manage.py", "migrate_phase"],
-        "lint": True,
-        "activeDeadlineSeconds": 600,
-        "contractPolicy": "AfterVerification",
-    },
-    "health": {
-        "readyTimeoutSeconds": 120,
-        "maxRestarts": 2,
-        "verify": {"path": "/health/ready", "timeoutSeconds": 60, "retries": 5},
-    },
-    "loadTest": {
-        "enabled": False,
-        "users": 5,
-        "spawnRate": 5,
-        "runTimeSeconds": 30,
-        "workers": 0,
-        "activeDeadlineSeconds": 300,
-        "thresholds": {"p95Ms": 500, "errorRatePercent": 5},
-        "onFailure": "Rollback",
-    },
-    "rollback": {"automatic": True},
-    "paused": False,
-}
-
-LOADTEST_DEFAULTS: dict[str, Any] = {
-    "users": 5,
-    "spawnRate": 5,
-    "runTimeSeconds": 30,
-    "workers": 0,
-    "activeDeadlineSeconds": 300,
-    "env": [],
-}
-
 # A finished Job stays long enough for `kubectl logs`, then the cluster removes it.
 JOB_TTL_SECONDS = 3600
 
 
-def _merged(defaults: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:
-    result = copy.deepcopy(dict(defaults))
-    for key, value in given.items():
-        if isinstance(value, Mapping) and isinstance(result.get(key), Mapping):
-            result[key] = _merged(result[key], value)
-        else:
-            result[key] = copy.deepcopy(value)
-    return result
-
-
 def release_spec(spec: Mapping[str, Any]) -> dict[str, Any]:
     """The ApiRelease spec with every default present."""
-    return _merged(RELEASE_DEFAULTS, spec)
+    return spec_with_defaults("ApiRelease", spec)
 
 
 def loadtest_spec(spec: Mapping[str, Any]) -> dict[str, Any]:
     """The LoadTest spec with every default present."""
-    merged = _merged(LOADTEST_DEFAULTS, spec)
-    if "service" in merged.get("target", {}):
-        merged["target"].setdefault("port", 80)
-    if "locustfile" in merged:
-        merged["locustfile"].setdefault("key", "locustfile.py")
-    if "tokenSecretRef" in merged:
-        merged["tokenSecretRef"].setdefault("key", "tokens")
-    return merged
+    return spec_with_defaults("LoadTest", spec)
 
 
 def revision_of(template: Mapping[str, Any]) -> str:

@@ -3,6 +3,7 @@
 A release walks an ordered table of steps (lint, expand, roll out, verify,
 contract). Each step is a small function that reports `Done`, `Wait` or a
 failure; the walk stops at the first unfinished step, as Argo Rollouts does.
+A step with no work in the spec is passed over without entering its phase.
 Completed steps are recorded in `status.completedSteps`, so a restarted
 operator resumes exactly where it stopped and never repeats a finished step.
 """
@@ -92,13 +93,17 @@ def plan_release(snapshot: ReleaseSnapshot) -> Plan:
         return result(p)
     resume(p)
     completed: list[str] = p.status.setdefault("completedSteps", [])
-    for phase, key, step in STEPS:
-        if key in completed:
+    for step in STEPS:
+        if step.key in completed:
             continue
-        p.enter(phase)
-        outcome = step(p)
+        if not step.has_work(p):
+            step.skip(p)
+            completed.append(step.key)
+            continue
+        p.enter(step.phase)
+        outcome = step.run(p)
         if isinstance(outcome, Done):
-            completed.append(key)
+            completed.append(step.key)
             continue
         p.settle(outcome)
         return result(p)

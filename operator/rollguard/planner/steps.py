@@ -1,10 +1,13 @@
 """The steps a release walks in order: lint, expand, roll out, verify, contract.
 
-Each step reports `Done`, `Wait` or a failure; the walk stops at the first unfinished one."""
+Each step reports `Done`, `Wait` or a failure; the walk stops at the first unfinished one.
+A step the spec gives no work (migrations off, no load test) is recorded as done without
+its phase ever being entered: no Event, no phase span."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from rollguard.builders import (
@@ -104,17 +107,10 @@ def _other_migration_running(p: ReleasePass) -> str | None:
 
 
 def lint(p: ReleasePass) -> Outcome:
-    migrations = p.spec["migrations"]
-    if not (migrations["enabled"] and migrations["lint"]):
-        p.status.setdefault("migrations", {})["lint"] = "Skipped"
-        return Done()
     return migration_job(p, "lint", ("Blocked", "UnsafeMigration"))
 
 
 def expand(p: ReleasePass) -> Outcome:
-    if not p.spec["migrations"]["enabled"]:
-        p.status.setdefault("migrations", {})["expand"] = "Skipped"
-        return Done()
     return migration_job(p, "expand", ("Failed", "ExpandFailed"))
 
 
@@ -142,8 +138,6 @@ def rollout(p: ReleasePass) -> Outcome:
 
 def verify(p: ReleasePass) -> Outcome:
     config = p.spec["loadTest"]
-    if not config["enabled"]:
-        return Done()
     if crash := crashing(p):
         return crash
     loadtest = p.snap.loadtest
@@ -172,11 +166,7 @@ def verify(p: ReleasePass) -> Outcome:
 
 
 def contract(p: ReleasePass) -> Outcome:
-    migrations = p.spec["migrations"]
-    policy = migrations["contractPolicy"]
-    if not migrations["enabled"] or policy == "Never":
-        p.status.setdefault("migrations", {})["contract"] = "Skipped"
-        return Done()
+    policy = p.spec["migrations"]["contractPolicy"]
     annotations = p.release["metadata"].get("annotations") or {}
     if policy == "Manual" and annotations.get(APPROVE_CONTRACT_ANNOTATION) != p.revision:
         p.status.setdefault("migrations", {})["contract"] = "AwaitingApproval"
@@ -201,10 +191,46 @@ def contract(p: ReleasePass) -> Outcome:
     return migration_job(p, "contract", ("Failed", "ContractFailed"))
 
 
-STEPS: tuple[tuple[str, str, Callable[[ReleasePass], Outcome]], ...] = (
-    ("Linting", "lint", lint),
-    ("Expanding", "expand", expand),
-    ("RollingOut", "rollout", rollout),
-    ("Verifying", "verify", verify),
-    ("Contracting", "contract", contract),
+def _always(p: ReleasePass) -> bool:
+    return True
+
+
+def _linting(p: ReleasePass) -> bool:
+    return bool(p.spec["migrations"]["enabled"] and p.spec["migrations"]["lint"])
+
+
+def _migrating(p: ReleasePass) -> bool:
+    return bool(p.spec["migrations"]["enabled"])
+
+
+def _contracting(p: ReleasePass) -> bool:
+    return _migrating(p) and p.spec["migrations"]["contractPolicy"] != "Never"
+
+
+def _load_testing(p: ReleasePass) -> bool:
+    return bool(p.spec["loadTest"]["enabled"])
+
+
+@dataclass(frozen=True)
+class Step:
+    """One row of the table: the phase it runs in, its key in `status.completedSteps`, what it
+    does, and whether the spec gives it anything to do."""
+
+    phase: str
+    key: str
+    run: Callable[[ReleasePass], Outcome]
+    has_work: Callable[[ReleasePass], bool] = _always
+
+    def skip(self, p: ReleasePass) -> None:
+        """Record a step without work as done; a migration phase says `Skipped` in the status."""
+        if self.key in ("lint", "expand", "contract"):
+            p.status.setdefault("migrations", {})[self.key] = "Skipped"
+
+
+STEPS: tuple[Step, ...] = (
+    Step("Linting", "lint", lint, _linting),
+    Step("Expanding", "expand", expand, _migrating),
+    Step("RollingOut", "rollout", rollout),
+    Step("Verifying", "verify", verify, _load_testing),
+    Step("Contracting", "contract", contract, _contracting),
 )

@@ -1,12 +1,22 @@
-"""The Locust master's JSON summary, read from its pod's termination message."""
+"""The Locust master's JSON summary, read from its pod's termination message.
+
+Its contract is schemas/loadtest-summary.schema.json (a copy of the one the
+threshold gate validates against before writing); a summary that breaks it is
+refused with what is wrong.
+"""
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
+from importlib import resources
 from typing import Any
 
-_STATS = ("requests", "failures", "p50Ms", "p95Ms", "p99Ms", "rps", "errorRatePercent")
+from rollguard.planner.jsonschema_subset import check_schema, errors
+
+SCHEMA_FILE = "loadtest-summary.schema.json"
+_NUMBERS = ("integer", "number")
 
 
 @dataclass(frozen=True)
@@ -17,22 +27,29 @@ class Summary:
     worst: list[dict[str, Any]] = field(default_factory=list)
 
 
+@functools.cache
+def summary_schema() -> dict[str, Any]:
+    """The load-test summary's JSON Schema, as the package ships it."""
+    schema: dict[str, Any] = json.loads((resources.files("rollguard") / "schemas" / SCHEMA_FILE).read_text())
+    check_schema(schema)
+    return schema
+
+
 def parse_summary(text: str) -> Summary:
-    """Parse the threshold gate's summary; ValueError says what is wrong with it."""
+    """Parse the threshold gate's summary (the last line of `text`); ValueError says what is wrong."""
     try:
         data = json.loads(text.strip().splitlines()[-1] if text.strip() else "")
     except (json.JSONDecodeError, IndexError) as exc:
         raise ValueError(f"not JSON: {exc}") from exc
     if not isinstance(data, dict):
         raise ValueError("not a JSON object")
-    verdict = data.get("verdict")
-    if verdict not in ("passed", "failed"):
-        raise ValueError(f"verdict is {verdict!r}, expected 'passed' or 'failed'")
-    stats = {key: data[key] for key in _STATS if isinstance(data.get(key), int | float)}
-    worst = [
-        {k: item[k] for k in ("name", "p95Ms", "failures") if k in item}
-        for item in data.get("worst") or []
-        if isinstance(item, dict)
-    ][:5]
-    reasons = [str(reason) for reason in data.get("reasons") or []]
-    return Summary(verdict=verdict, reasons=reasons, stats=stats, worst=worst)
+    wrong = list(errors(summary_schema(), data))
+    if wrong:
+        raise ValueError("; ".join(wrong[:3]) + (f" (and {len(wrong) - 3} more)" if len(wrong) > 3 else ""))
+    numbers = [key for key, node in summary_schema()["properties"].items() if node.get("type") in _NUMBERS]
+    return Summary(
+        verdict=data["verdict"],
+        reasons=list(data["reasons"]),
+        stats={key: data[key] for key in numbers},
+        worst=[dict(item) for item in data["worst"]],
+    )
