@@ -24,6 +24,7 @@ from typing import Any
 import attrs
 import jsonpatch
 import kmock
+from aiohttp import web
 from kmock._internal import dicts, enums, rendering
 
 from rollguard_emulator import validation
@@ -87,6 +88,10 @@ class RollguardEmulator(kmock.KubernetesEmulator):
     audit: collections.Counter[tuple[str, str, str, str]] = attrs.field(
         factory=collections.Counter, init=False
     )
+    # The same per bearer token, so that tests tell two clients with one user agent apart.
+    audit_by_token: collections.Counter[tuple[str, str, str]] = attrs.field(
+        factory=collections.Counter, init=False
+    )
     # The keys of each resource's objects, so that a list or watch does not scan every object.
     _index: collections.defaultdict[kmock.resource, dict[Key, None]] = attrs.field(
         factory=lambda: collections.defaultdict(dict), init=False
@@ -140,9 +145,18 @@ class RollguardEmulator(kmock.KubernetesEmulator):
         plural: str | None = None,
         subresource: str | None = None,
         times: int = 1,
+        retry_after: float | None = None,
     ) -> Fault:
-        """Answer the next `times` matching requests with HTTP `status` (actions: LIST, UPDATE, ...)."""
-        fault = Fault(status=status, action=action, plural=plural, subresource=subresource, times=times)
+        """Answer the next `times` matching requests with HTTP `status` (actions: LIST, UPDATE, ...),
+        with a `Retry-After` header when `retry_after` is given."""
+        fault = Fault(
+            status=status,
+            action=action,
+            plural=plural,
+            subresource=subresource,
+            times=times,
+            retry_after=retry_after,
+        )
         self._faults.append(fault)
         return fault
 
@@ -213,13 +227,13 @@ class RollguardEmulator(kmock.KubernetesEmulator):
         resource = request.resource.plural + (f"/{request.subresource}" if request.subresource else "")
         agent = request.headers.get("User-Agent", "").split("/")[0]
         self.audit[(agent, verb, request.resource.group or "", resource)] += 1
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        self.audit_by_token[(token, verb, resource)] += 1
         self._authorize(request, verb, resource)
         for fault in self._faults:
             if fault.matches(action, request.resource.plural, request.subresource):
                 fault.hits += 1
-                raise kmock.KubernetesError(
-                    status=fault.status, reason=fault.reason, message="injected by the emulator", details={}
-                )
+                raise fault.error()
         if request.action in (enums.action.CREATE, enums.action.UPDATE, enums.action.DELETE):
             async with self._write_lock:
                 self._write(request)
@@ -228,6 +242,13 @@ class RollguardEmulator(kmock.KubernetesEmulator):
             return await self._direct[request.action](request)
         # Skip KubernetesEmulator's own write logic (replaced above); keep its routing and reads.
         return await super(kmock.KubernetesEmulator, self)._handle(request)
+
+    async def _render_error(self, exc: Exception) -> web.StreamResponse:
+        response = await super()._render_error(exc)
+        details = exc.details if isinstance(exc, kmock.KubernetesError) else None
+        if isinstance(details, Mapping) and details.get("retryAfterSeconds"):
+            response.headers["Retry-After"] = f"{details['retryAfterSeconds']:g}"
+        return response
 
     def _authorize(self, request: rendering.Request, verb: str, resource: str) -> None:
         assert request.resource is not None

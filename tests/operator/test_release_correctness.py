@@ -303,9 +303,11 @@ async def test_a_deployment_with_the_old_selector_moves_to_the_new_one_without_l
     old["metadata"] = {k: old["metadata"][k] for k in ("name", "namespace", "labels", "ownerReferences")}
     old.pop("status", None)
     deletions = api.emulator.tap(action="DELETE", plural="pods")
+    await operator_process.kill()  # the upgrade: the earlier operator is gone, the new one starts
     await api.server.client.delete(DEPLOYMENT, json={"propagationPolicy": "Orphan"})
     response = await api.server.client.post(f"/apis/apps/v1/namespaces/{NAMESPACE}/deployments", json=old)
     assert response.status < 300, await response.text()
+    await operator_process.start()
 
     await wait_for(lambda: "matchExpressions" in (api.deployment() or {}).get("spec", {}).get("selector", {}))
     await wait_for(lambda: (api.deployment() or {}).get("status", {}).get("availableReplicas") == 2)

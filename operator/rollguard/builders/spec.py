@@ -49,6 +49,7 @@ RELEASE_DEFAULTS: dict[str, Any] = {
         "activeDeadlineSeconds": 300,
         "thresholds": {"p95Ms": 500, "errorRatePercent": 5},
         "onFailure": "Rollback",
+        "historyLimit": 3,
     },
     "rollback": {"automatic": True},
     "paused": False,
