@@ -96,6 +96,11 @@ class RollguardEmulator(kmock.KubernetesEmulator):
     _index: collections.defaultdict[kmock.resource, dict[Key, None]] = attrs.field(
         factory=lambda: collections.defaultdict(dict), init=False
     )
+    # Owner uid -> the keys of the objects that named it in an ownerReference (checked again on use),
+    # so that a cascading deletion does not scan every object.
+    _children: collections.defaultdict[str, dict[Key, None]] = attrs.field(
+        factory=lambda: collections.defaultdict(dict), init=False
+    )
     _builtin_payloads: int = attrs.field(default=0, init=False)
     _direct: dict[enums.action, rendering.Response] = attrs.field(factory=dict, init=False)
 
@@ -345,6 +350,7 @@ class RollguardEmulator(kmock.KubernetesEmulator):
         else:
             self.objects[key] = body
         self._index[request.resource][key] = None
+        self._adopt(key, body)
         # Name the object in the request so that kmock's create response finds it.
         object.__setattr__(request, "name", key[2])
         object.__setattr__(request, "namespace", namespace)
@@ -378,6 +384,7 @@ class RollguardEmulator(kmock.KubernetesEmulator):
             self._validate(request.resource, new, old)
         new["metadata"]["resourceVersion"] = self._next_version()
         self._store(key, new)
+        self._adopt(key, new)
         self._publish(request.resource, "MODIFIED", new)
         if new["metadata"].get("deletionTimestamp") and not new["metadata"].get("finalizers"):
             self._remove(key)
@@ -442,16 +449,24 @@ class RollguardEmulator(kmock.KubernetesEmulator):
         if not orphan:
             self._collect_children(last["metadata"].get("uid"))
 
+    def _adopt(self, key: Key, body: Mapping[str, Any]) -> None:
+        for ref in body.get("metadata", {}).get("ownerReferences") or []:
+            if ref.get("uid"):
+                self._children[ref["uid"]][key] = None
+
     def _collect_children(self, owner_uid: str | None) -> None:
         """Background cascading deletion: the children of a deleted owner go too."""
         if not owner_uid:
             return
+        self._index_preloaded(None)
         children = [
             key
-            for key, obj in list(self.objects.items())
-            if not obj.deleted
+            for key in self._children.pop(owner_uid, {})
+            if key in self.objects
+            and not self.objects[key].deleted
             and any(
-                ref.get("uid") == owner_uid for ref in obj.raw.get("metadata", {}).get("ownerReferences", [])
+                ref.get("uid") == owner_uid
+                for ref in self.objects[key].raw.get("metadata", {}).get("ownerReferences", [])
             )
         ]
         for child in children:
@@ -494,11 +509,14 @@ class RollguardEmulator(kmock.KubernetesEmulator):
                 found.append(obj.raw)
         return found
 
-    def _index_preloaded(self, resource: kmock.resource) -> None:
+    def _index_preloaded(self, resource: kmock.resource | None) -> None:
         """Index objects put into `objects` directly (as tests and the sandbox seed them)."""
         if len(self.objects) != sum(len(keys) for keys in self._index.values()):
             for key in self.objects:
-                self._index[key[0]][key] = None
+                if key not in self._index[key[0]]:
+                    self._index[key[0]][key] = None
+                    if not self.objects[key].deleted:
+                        self._adopt(key, self.objects[key].raw)
 
     async def _serve_list(self, request: rendering.Request) -> rendering.Payload:
         if request.resource not in self._get_resources():
