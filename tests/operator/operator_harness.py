@@ -201,6 +201,7 @@ class OperatorRunner:
     def __init__(self) -> None:
         self._task: asyncio.Task[None] | None = None
         self._stop: asyncio.Event | None = None
+        self._memo: Any = None
         self.starts = 0
 
     async def start(self) -> None:
@@ -210,8 +211,15 @@ class OperatorRunner:
 
         ready = asyncio.Event()
         self._stop = asyncio.Event()
+        self._memo = kopf.Memo()
         self._task = asyncio.create_task(
-            kopf.operator(standalone=True, namespaces=[NAMESPACE], ready_flag=ready, stop_flag=self._stop)
+            kopf.operator(
+                standalone=True,
+                namespaces=[NAMESPACE],
+                ready_flag=ready,
+                stop_flag=self._stop,
+                memo=self._memo,
+            )
         )
         self.starts += 1
         await asyncio.wait_for(ready.wait(), 10)
@@ -224,6 +232,10 @@ class OperatorRunner:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await asyncio.wait_for(self._task, 1.5)
             self._task = None
+            # kopf's cleanup may not have run within that time: the informers' watches must close
+            # anyway, or they keep the emulator's server (and this loop) busy.
+            if (reconciler := self._memo.get("reconciler")) is not None:
+                await reconciler.cache.stop()
 
 
 class OperatorProcess:
