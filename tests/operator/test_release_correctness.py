@@ -84,7 +84,13 @@ async def test_a_superseded_contract_makes_its_revision_the_rollback_target(
     await stable_v1(api)
     script.jobs["migrate-contract"] = "hang"
     await api.apply(release_manifest(image=V2))
-    await wait_for(lambda: api.phase() == "Contracting" and any("-contract-" in job for job in api.jobs()))
+    # v2's own contract Job (v1's is there too, from its release).
+    await wait_for(
+        lambda: (
+            api.phase() == "Contracting"
+            and f"claims-api-contract-{api.status().get('currentRevision')}" in api.jobs()
+        )
+    )
     v2 = api.status()["currentRevision"]
 
     script.pods[V3] = "never-ready"
