@@ -6,13 +6,14 @@ import argparse
 import asyncio
 import logging
 import os
+import socket
 import sys
+import uuid
 from collections.abc import Sequence
+from typing import Any
 
 
 def _run(args: argparse.Namespace) -> int:
-    import kopf
-
     import rollguard.handlers  # noqa: F401 - registers the handlers with kopf
 
     logging.basicConfig(
@@ -26,13 +27,89 @@ def _run(args: argparse.Namespace) -> int:
     if not clusterwide and not namespaces:
         print("rollguard run: give --namespace (or ROLLGUARD_NAMESPACE) or --all-namespaces", file=sys.stderr)
         return 2
-    kopf.run(
-        standalone=True,
-        clusterwide=clusterwide,
-        namespaces=[] if clusterwide else namespaces,
-        liveness_endpoint=args.liveness or None,
+    lease_namespace = (
+        args.leader_election_namespace
+        or os.environ.get("POD_NAMESPACE")
+        or (namespaces[0] if namespaces else None)
     )
+    if args.leader_elect and not lease_namespace:
+        print("rollguard run: --all-namespaces needs --leader-election-namespace", file=sys.stderr)
+        return 2
+    from rollguard.lease import Timing
+
+    timing = Timing(
+        args.leader_election_lease_duration,
+        args.leader_election_renew_deadline,
+        args.leader_election_retry_period,
+    )
+    if args.leader_elect and (problem := timing.problem()):
+        print(f"rollguard run: {problem}", file=sys.stderr)
+        return 2
+    # The handlers read their settings from the environment; the flags win over it.
+    os.environ["ROLLGUARD_KUBE_API_QPS"] = str(args.kube_api_qps)
+    os.environ["ROLLGUARD_KUBE_API_BURST"] = str(args.kube_api_burst)
+    asyncio.run(_operate(args, namespaces, clusterwide, lease_namespace or "", timing))
     return 0
+
+
+async def _operate(
+    args: argparse.Namespace, namespaces: list[str], clusterwide: bool, lease_namespace: str, timing: Any
+) -> None:
+    """Wait for the Lease (when electing), then run kopf until it stops or the Lease is lost."""
+    import kopf
+
+    from rollguard.kube import KubeClient
+    from rollguard.leader import LeaderElector, standby_liveness
+
+    elector = None
+    if args.leader_elect:
+        settings = kopf.OperatorSettings()
+        info = kopf.login_with_service_account(settings=settings) or kopf.login_with_kubeconfig(
+            settings=settings
+        )
+        if info is None:
+            raise SystemExit("rollguard run: no credentials (neither a service account nor a kubeconfig)")
+        kube = KubeClient()
+        await kube.configure(info)
+        elector = LeaderElector(
+            kube,
+            namespace=lease_namespace,
+            name=args.leader_election_id,
+            identity=args.leader_election_identity or default_identity(),
+            timing=timing,
+        )
+        async with standby_liveness(args.liveness or None):
+            await elector.acquire()
+        keeper = asyncio.create_task(elector.keep(on_lost=_exit_at_once))
+    try:
+        await kopf.operator(
+            standalone=True,
+            clusterwide=clusterwide,
+            namespaces=[] if clusterwide else namespaces,
+            liveness_endpoint=args.liveness or None,
+            memo=kopf.Memo(elector=elector),
+        )
+    finally:
+        if elector is not None:
+            keeper.cancel()
+            await elector.release()
+            await elector.kube.close()
+
+
+def _exit_at_once() -> None:
+    """Leadership lost: stop this process now, as controller-runtime does; the kubelet restarts it
+    as a candidate. Nothing more may be written, not even by kopf's own shutdown."""
+    logging.getLogger("rollguard").error("exiting: not the leader any more")
+    logging.shutdown()
+    os._exit(1)
+
+
+def default_identity() -> str:
+    """The pod's name (stable across container restarts, so a restarted leader renews its own
+    Lease at once), else the host name with a random suffix."""
+    if pod := os.environ.get("POD_NAME"):
+        return pod
+    return f"{socket.gethostname()}_{uuid.uuid4().hex[:8]}"
 
 
 def served_namespaces(flags: Sequence[str] | None, environ_value: str | None) -> list[str]:
@@ -91,6 +168,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="kopf's liveness endpoint; empty turns it off (default: %(default)s)",
     )
     run.add_argument("--verbose", "-v", action="store_true")
+    _leader_flags(run)
+    _client_flags(run)
     run.set_defaults(handler=_run)
 
     verify = commands.add_parser("verify", help="check that a Service answers its readiness endpoint")
@@ -119,6 +198,57 @@ def build_parser() -> argparse.ArgumentParser:
     wait.set_defaults(handler=_wait)
 
     return parser
+
+
+def _leader_flags(run: argparse.ArgumentParser) -> None:
+    from rollguard.lease import LEASE_DURATION, RENEW_DEADLINE, RETRY_PERIOD
+
+    group = run.add_argument_group(
+        "leader election (one active replica, through a coordination.k8s.io Lease)"
+    )
+    group.add_argument(
+        "--leader-elect",
+        action=argparse.BooleanOptionalAction,
+        default=os.environ.get("ROLLGUARD_LEADER_ELECT", "true").lower() not in ("0", "false", "no"),
+        help="run only while holding the Lease (default: %(default)s)",
+    )
+    group.add_argument("--leader-election-id", default="rollguard-operator", help="the Lease's name")
+    group.add_argument(
+        "--leader-election-namespace",
+        help="the Lease's namespace (default: $POD_NAMESPACE, else the first --namespace)",
+    )
+    group.add_argument(
+        "--leader-election-identity", help="this replica's name in the Lease (default: $POD_NAME)"
+    )
+    for flag, default, meaning in (
+        ("lease-duration", LEASE_DURATION, "how long a standby waits after the last renewal it saw"),
+        ("renew-deadline", RENEW_DEADLINE, "how long the leader keeps acting without a renewal"),
+        ("retry-period", RETRY_PERIOD, "the pause between attempts to take or renew the Lease"),
+    ):
+        group.add_argument(
+            f"--leader-election-{flag}",
+            type=float,
+            default=default,
+            help=f"seconds: {meaning} (default: %(default)s)",
+        )
+
+
+def _client_flags(run: argparse.ArgumentParser) -> None:
+    from rollguard.settings import DEFAULT_BURST, DEFAULT_QPS
+
+    group = run.add_argument_group("API client")
+    group.add_argument(
+        "--kube-api-qps",
+        type=float,
+        default=float(os.environ.get("ROLLGUARD_KUBE_API_QPS", DEFAULT_QPS)),
+        help="requests a second to the API server, sustained (default: %(default)s)",
+    )
+    group.add_argument(
+        "--kube-api-burst",
+        type=int,
+        default=int(os.environ.get("ROLLGUARD_KUBE_API_BURST", DEFAULT_BURST)),
+        help="requests allowed at once above the sustained rate (default: %(default)s)",
+    )
 
 
 def command_names() -> set[str]:

@@ -1,8 +1,10 @@
 """Every kopf handler of the operator: a decorator, a guard and one call.
 
-Change handlers react at once; timers re-check every object at a steady pace,
-catching what edge-triggered handlers miss across restarts; events of the
-children (Deployments, Jobs, pods, LoadTests) wake their owner up.
+Change handlers react at once; timers re-check every object at the configured
+interval (the level-based resync), catching what edge-triggered handlers miss
+across restarts. Children (Deployments, Jobs, pods, LoadTests, Services) are not
+watched by kopf: the reconciler's watch-fed cache follows them with server-side
+label selectors and wakes their owner up.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any, cast
 import kopf
 
 from rollguard import metrics
-from rollguard.builders.spec import GROUP, LOADTEST_LABEL, RELEASE_LABEL, VERSION
+from rollguard.builders.spec import GROUP, VERSION
 from rollguard.kube import KubeClient, TransientApiError
 from rollguard.orchestration import Reconciler
 from rollguard.planner import Event
@@ -62,7 +64,13 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) 
     settings.networking.request_timeout = config.request_timeout
     settings.watching.server_timeout = 300
     settings.watching.client_timeout = 330
-    memo.kube = KubeClient(config.request_timeout)
+    elector = memo.get("elector")
+    memo.kube = KubeClient(
+        config.request_timeout,
+        qps=config.qps,
+        burst=config.burst,
+        may_write=elector.may_write if elector is not None else None,
+    )
     memo.reconciler = Reconciler(memo.kube, _post_event)
     metrics.serve(config.metrics_port)
 
@@ -77,6 +85,7 @@ async def login(memo: kopf.Memo, **kwargs: Any) -> kopf.ConnectionInfo | None:
 
 @kopf.on.cleanup()
 async def close(memo: kopf.Memo, **_: Any) -> None:
+    await memo.reconciler.cache.stop()
     await memo.kube.close()
 
 
@@ -95,14 +104,6 @@ async def release_tick(memo: Any, namespace: str | None, name: str, **_: Any) ->
     await _guarded(memo.reconciler.release(namespace or DEFAULT_NAMESPACE, name))
 
 
-@kopf.on.event("apps", "v1", "deployments", labels={RELEASE_LABEL: kopf.PRESENT})
-@kopf.on.event("batch", "v1", "jobs", labels={RELEASE_LABEL: kopf.PRESENT})
-@kopf.on.event("", "v1", "pods", labels={RELEASE_LABEL: kopf.PRESENT})
-@kopf.on.event(*LOADTESTS, labels={RELEASE_LABEL: kopf.PRESENT})
-async def release_child_changed(memo: Any, namespace: str | None, labels: kopf.Labels, **_: Any) -> None:
-    await _guarded(memo.reconciler.release(namespace or DEFAULT_NAMESPACE, labels[RELEASE_LABEL]))
-
-
 # -- LoadTest -------------------------------------------------------------------
 
 
@@ -116,12 +117,6 @@ async def loadtest_changed(memo: Any, namespace: str | None, name: str, **_: Any
 @kopf.timer(*LOADTESTS, interval=POLL, initial_delay=POLL, timeout=TIMEOUT, retries=RETRIES)
 async def loadtest_tick(memo: Any, namespace: str | None, name: str, **_: Any) -> None:
     await _guarded(memo.reconciler.loadtest(namespace or DEFAULT_NAMESPACE, name))
-
-
-@kopf.on.event("batch", "v1", "jobs", labels={LOADTEST_LABEL: kopf.PRESENT})
-@kopf.on.event("", "v1", "pods", labels={LOADTEST_LABEL: kopf.PRESENT})
-async def loadtest_child_changed(memo: Any, namespace: str | None, labels: kopf.Labels, **_: Any) -> None:
-    await _guarded(memo.reconciler.loadtest(namespace or DEFAULT_NAMESPACE, labels[LOADTEST_LABEL]))
 
 
 logging.getLogger("aiohttp.access").setLevel(logging.WARNING)

@@ -7,16 +7,19 @@ kubeconfig pointing at a real cluster or at the local emulator over HTTP.
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import builtins
 import json
 import ssl
 import tempfile
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
 from typing import Any, Protocol
 
 import aiohttp
 
 from rollguard import __version__
+from rollguard.throttle import MAX_RETRIES, TokenBucket, backoff_delay, retry_after
 
 _PLURALS = {
     "ApiRelease": "apireleases",
@@ -88,6 +91,17 @@ class TransientApiError(ApiError):
     """Worth retrying: conflicts, throttling, server errors and broken connections."""
 
 
+class NotLeading(TransientApiError):
+    """A write refused by this process itself: it does not hold the leader Lease (any more)."""
+
+    def __init__(self, request: str) -> None:
+        super().__init__(0, "not the leader: writes are stopped", request)
+
+
+# Answers the client retries itself (after Retry-After or a backoff) before giving up.
+_RETRIED = frozenset({429, 500, 502, 503, 504})
+
+
 def _reason(text: str) -> str:
     """The message of a Kubernetes Status body, or the body itself."""
     try:
@@ -131,12 +145,26 @@ def _ssl_context(info: ConnectionInfo) -> ssl.SSLContext | bool:
 class KubeClient:
     """A small async client; configure it with the connection kopf logged in with."""
 
-    def __init__(self, request_timeout: float = 30.0, agent: str = "rollguard") -> None:
+    def __init__(
+        self,
+        request_timeout: float = 30.0,
+        agent: str = "rollguard",
+        *,
+        qps: float | None = None,
+        burst: int = 1,
+        may_write: Callable[[], bool] | None = None,
+        max_retries: int = MAX_RETRIES,
+    ) -> None:
         # The agent names the caller in the API server's audit log: the operator, or its `wait` hook.
         self._agent = f"{agent}/{__version__}"
         self._info: ConnectionInfo | None = None
         self._session: aiohttp.ClientSession | None = None
         self._timeout = aiohttp.ClientTimeout(total=request_timeout)
+        self._bucket = TokenBucket(qps, burst) if qps else None
+        # The leader election's fence: no write leaves a process that may have lost its Lease.
+        self._may_write = may_write
+        self._max_retries = max_retries
+        self.retries = 0
 
     async def configure(self, info: ConnectionInfo) -> None:
         await self.close()
@@ -167,17 +195,35 @@ class KubeClient:
             await self._session.close()
             self._session = None
 
+    async def _paced(self) -> None:
+        if self._bucket is not None and (wait := self._bucket.reserve()) > 0:
+            await asyncio.sleep(wait)
+
     async def _request(self, method: str, path: str, **kwargs: Any) -> Any:
-        try:
-            async with self._open().request(method, path.lstrip("/"), **kwargs) as response:
-                if response.status >= 400:
+        """One request, paced by the rate limit; a 429 is retried after its `Retry-After`, a 5xx
+        after an exponential backoff with jitter, up to MAX_RETRIES times."""
+        if method != "GET" and self._may_write is not None and not self._may_write():
+            raise NotLeading(f"{method} {path}")
+        attempt = 0
+        while True:
+            await self._paced()
+            try:
+                async with self._open().request(method, path.lstrip("/"), **kwargs) as response:
+                    if response.status < 400:
+                        return await response.json(content_type=None)
                     text = await response.text()
-                    transient = response.status in (409, 429) or response.status >= 500
-                    error = TransientApiError if transient else ApiError
-                    raise error(response.status, _reason(text)[:500], f"{method} {path}")
-                return await response.json(content_type=None)
-        except (aiohttp.ClientConnectionError, TimeoutError) as exc:
-            raise TransientApiError(0, f"{method} {path}: {exc!r}") from exc
+                    status, asked = response.status, retry_after(response.headers.get("Retry-After"))
+            except (aiohttp.ClientConnectionError, TimeoutError) as exc:
+                raise TransientApiError(0, f"{method} {path}: {exc!r}") from exc
+            if status in _RETRIED and attempt < self._max_retries:
+                delay = asked if status == 429 and asked is not None else backoff_delay(attempt)
+                attempt += 1
+                self.retries += 1
+                await asyncio.sleep(delay)
+                continue
+            transient = status in (409, 429) or status >= 500
+            error = TransientApiError if transient else ApiError
+            raise error(status, _reason(text)[:500], f"{method} {path}")
 
     async def get(
         self, api_version: str, kind: str, namespace: str | None, name: str
@@ -192,9 +238,19 @@ class KubeClient:
     async def list(
         self, api_version: str, kind: str, namespace: str | None, labels: Mapping[str, str] | None = None
     ) -> list[dict[str, Any]]:
-        params = {"labelSelector": ",".join(f"{k}={v}" for k, v in (labels or {}).items())} if labels else {}
+        selector = ",".join(f"{k}={v}" for k, v in (labels or {}).items())
+        items, _ = await self.list_versioned(api_version, kind, namespace, selector)
+        return items
+
+    async def list_versioned(
+        self, api_version: str, kind: str, namespace: str | None, selector: str = ""
+    ) -> tuple[builtins.list[dict[str, Any]], str]:
+        """The objects matching a label selector (`key`, `key=value`, ...), and the list's
+        resourceVersion, from which a watch resumes."""
+        params = {"labelSelector": selector} if selector else {}
         result = await self._request("GET", _path(api_version, plural_of(kind), namespace), params=params)
-        return list(result.get("items") or [])
+        version = str((result.get("metadata") or {}).get("resourceVersion") or "")
+        return list(result.get("items") or []), version
 
     async def create(self, body: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
         """Get-or-create by name: returns the object and whether this call created it."""
@@ -249,20 +305,24 @@ class KubeClient:
         namespace: str | None,
         *,
         name: str | None = None,
+        selector: str = "",
         resource_version: str | None = None,
         timeout_seconds: float = 60.0,
     ) -> AsyncGenerator[dict[str, Any], None]:
         """The watch events (`{"type", "object"}`) of a kind, or of one object by `name`, until the
         server closes the stream. A name becomes a field selector, which is what lets RBAC
-        `resourceNames` authorize the watch."""
+        `resourceNames` authorize the watch; `selector` is a server-side label selector."""
         params = {"watch": "true", "timeoutSeconds": str(max(1, int(timeout_seconds)))}
         if name:
             params["fieldSelector"] = f"metadata.name={name}"
+        if selector:
+            params["labelSelector"] = selector
         if resource_version:
             params["resourceVersion"] = resource_version
         path = _path(api_version, plural_of(kind), namespace).lstrip("/")
         # The server ends the stream after timeoutSeconds; the client allows a little longer.
         timeout = aiohttp.ClientTimeout(total=None, sock_read=timeout_seconds + 10)
+        await self._paced()
         try:
             async with self._open().get(path, params=params, timeout=timeout) as response:
                 if response.status >= 400:

@@ -1,8 +1,10 @@
 """One pass for one object: observe the world, ask the planner, write, record.
 
-Handlers call `Reconciler.release` and `Reconciler.loadtest`. Passes for the
+Handlers call `Reconciler.release` and `Reconciler.loadtest`; so does the
+watch-fed cache when an object or one of its children changes. Passes for the
 same object never overlap: a trigger that arrives during a pass makes that
-pass run once more instead of starting a second one.
+pass run once more instead of starting a second one. A pass reads only the
+cache, so a pass with nothing to write makes no API call.
 """
 
 from __future__ import annotations
@@ -16,7 +18,19 @@ from typing import Any
 
 from rollguard import metrics, probe
 from rollguard.builders.loadtest import verification_name
-from rollguard.builders.spec import API_VERSION, LOADTEST_LABEL, RELEASE_LABEL, ROLE_LABEL, revision_of
+from rollguard.builders.spec import API_VERSION, release_spec, revision_of
+from rollguard.informers import (
+    DEPLOYMENTS,
+    LOADTEST_JOBS,
+    LOADTEST_SERVICES,
+    LOADTESTS,
+    MASTER_PODS,
+    RELEASE_JOBS,
+    RELEASE_PODS,
+    RELEASES,
+    Cache,
+    Owner,
+)
 from rollguard.kube import ApiError, KubeClient
 from rollguard.planner import (
     Action,
@@ -30,6 +44,8 @@ from rollguard.planner import (
     plan_release,
     wants_probe,
 )
+from rollguard.planner.history import loadtests_to_prune
+from rollguard.planner.loadtest import FINISHED
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +86,16 @@ class Reconciler:
         self.post_event = post_event
         self._gates: dict[Key, _Gate] = {}
         self._wakeups: dict[Key, asyncio.TimerHandle] = {}
+        self.cache = Cache(kube, self.wake)
+        self._woken: set[asyncio.Task[Any]] = set()
+
+    def wake(self, owner: Owner) -> None:
+        """A change seen by the cache: run the owner's pass (coalesced with one in progress)."""
+        kind, namespace, name = owner
+        run = self.release if kind == "ApiRelease" else self.loadtest
+        task = asyncio.ensure_future(self._quietly(lambda: run(namespace, name)))
+        self._woken.add(task)
+        task.add_done_callback(self._woken.discard)
 
     async def _coalesced(self, key: Key, run: Callable[[], Awaitable[Plan | None]]) -> Plan | None:
         gate = self._gates.setdefault(key, _Gate())
@@ -119,43 +145,31 @@ class Reconciler:
     async def observe_release(self, release: Mapping[str, Any]) -> ReleaseSnapshot:
         namespace, name = release["metadata"]["namespace"], release["metadata"]["name"]
         spec = release.get("spec") or {}
-        selector = {RELEASE_LABEL: name}
-        deployment, pods, jobs = await asyncio.gather(
-            self.kube.get("apps/v1", "Deployment", namespace, name),
-            self.kube.list("v1", "Pod", namespace, selector),
-            self.kube.list("batch/v1", "Job", namespace, selector),
-        )
+        scope = await self.cache.ready(namespace)
         loadtest = None
         if (spec.get("loadTest") or {}).get("enabled") and spec.get("template"):
             test_name = verification_name(name, revision_of(spec["template"]))
-            loadtest = await self.kube.get(API_VERSION, "LoadTest", namespace, test_name)
+            loadtest = scope[LOADTESTS].get(test_name)
         return ReleaseSnapshot(
             release=release,
-            deployment=deployment,
-            pods=pods,
-            jobs={job["metadata"]["name"]: job for job in jobs},
+            deployment=scope[DEPLOYMENTS].get(name),
+            pods=scope[RELEASE_PODS].owned_by(name),
+            jobs={job["metadata"]["name"]: job for job in scope[RELEASE_JOBS].owned_by(name)},
             loadtest=loadtest,
             now=_now(),
         )
 
     async def _release_pass(self, namespace: str, name: str) -> Plan | None:
-        release = await self.kube.get(API_VERSION, "ApiRelease", namespace, name)
+        release = (await self.cache.ready(namespace))[RELEASES].get(name)
         if release is None or release["metadata"].get("deletionTimestamp"):
             self.forget("ApiRelease", namespace, name)
             return None
-        try:
-            snapshot = await self.observe_release(release)
-        except ApiError as exc:
-            if not exc.permanent:
-                raise
-            empty = ReleaseSnapshot(release, None, [], {}, None, _now())
-            plan = plan_rejection(empty, None, Refused(None, exc).describe())
-            await self._record(release, "ApiRelease", plan)
-            return plan
+        snapshot = await self.observe_release(release)
         if target := wants_probe(snapshot):
             result = await probe.check(probe.service_url(target), target.timeout_seconds)
             snapshot = dataclasses.replace(snapshot, probe=result, now=_now())
         plan = plan_release(snapshot)
+        plan.actions += await self._pruned(release, snapshot)
         try:
             await self._apply(plan)
         except Refused as refused:
@@ -179,14 +193,22 @@ class Reconciler:
 
         return await self._coalesced(key, run)
 
+    async def _pruned(self, release: Mapping[str, Any], snapshot: ReleaseSnapshot) -> list[Action]:
+        """Deletes of the release's LoadTests beyond `spec.loadTest.historyLimit`."""
+        meta = release["metadata"]
+        tests = (await self.cache.ready(meta["namespace"]))[LOADTESTS].owned_by(meta["name"])
+        if not tests:
+            return []
+        keep = int(release_spec(release.get("spec") or {})["loadTest"]["historyLimit"])
+        current = snapshot.loadtest["metadata"]["name"] if snapshot.loadtest else None
+        return loadtests_to_prune(tests, keep=keep, current=current)
+
     async def observe_loadtest(self, loadtest: Mapping[str, Any]) -> LoadTestSnapshot:
         namespace, name = loadtest["metadata"]["namespace"], loadtest["metadata"]["name"]
-        selector = {LOADTEST_LABEL: name}
-        jobs, services, pods = await asyncio.gather(
-            self.kube.list("batch/v1", "Job", namespace, selector),
-            self.kube.list("v1", "Service", namespace, selector),
-            self.kube.list("v1", "Pod", namespace, {**selector, ROLE_LABEL: "master"}),
-        )
+        scope = await self.cache.ready(namespace)
+        jobs = scope[LOADTEST_JOBS].owned_by(name)
+        services = scope[LOADTEST_SERVICES].owned_by(name)
+        pods = scope[MASTER_PODS].owned_by(name)
         present = True
         if locustfile := (loadtest.get("spec") or {}).get("locustfile"):
             present = (
@@ -202,10 +224,15 @@ class Reconciler:
         )
 
     async def _loadtest_pass(self, namespace: str, name: str) -> Plan | None:
-        loadtest = await self.kube.get(API_VERSION, "LoadTest", namespace, name)
+        loadtest = (await self.cache.ready(namespace))[LOADTESTS].get(name)
         if loadtest is None or loadtest["metadata"].get("deletionTimestamp"):
             self.forget("LoadTest", namespace, name)
             return None
+        status = loadtest.get("status") or {}
+        if status.get("phase") in FINISHED and status.get("observedGeneration") == loadtest["metadata"].get(
+            "generation"
+        ):
+            return None  # a finished run is a record: nothing to observe, nothing to write
         try:
             snapshot = await self.observe_loadtest(loadtest)
             plan = plan_loadtest(snapshot)
@@ -235,22 +262,28 @@ class Reconciler:
                 raise
 
     async def _act(self, action: Action) -> None:
+        """One write; its answer goes into the cache, so the next pass sees its own writes."""
         if action.verb == "create":
-            _, created = await self.kube.create(action.body)
+            obj, created = await self.kube.create(action.body)
             logger.info(
                 "%s %s/%s %s", "created" if created else "found", action.kind, action.name, action.namespace
             )
+            self.cache.observe(action.kind, obj)
         elif action.verb == "patch":
-            await self.kube.patch(action.api_version, action.kind, action.namespace, action.name, action.body)
+            obj = await self.kube.patch(
+                action.api_version, action.kind, action.namespace, action.name, action.body
+            )
+            self.cache.observe(action.kind, obj)
         else:
             policy = (action.body or {}).get("propagationPolicy", "Background")
             await self.kube.delete(action.api_version, action.kind, action.namespace, action.name, policy)
+            self.cache.forget(action.kind, action.namespace, action.name)
 
     async def _record(self, owner: Mapping[str, Any], kind: str, plan: Plan) -> None:
         """The plan's status in one patch, then its events."""
         meta = owner["metadata"]
         if plan.status:
-            await self.kube.patch(
+            written = await self.kube.patch(
                 API_VERSION,
                 kind,
                 meta["namespace"],
@@ -258,5 +291,6 @@ class Reconciler:
                 {"status": plan.status},
                 subresource="status",
             )
+            self.cache.observe(kind, written)
         for event in plan.events:
             self.post_event(owner, event)

@@ -13,6 +13,9 @@ class Settings:
     poll_seconds: float
     metrics_port: int
     request_timeout: float
+    # The client's rate limit towards the API server (client-go's flowcontrol).
+    qps: float
+    burst: int
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -22,9 +25,17 @@ class Settings:
             poll_seconds=poll_seconds(),
             metrics_port=int(os.environ.get("ROLLGUARD_METRICS_PORT", "9090")),
             request_timeout=float(os.environ.get("ROLLGUARD_REQUEST_TIMEOUT", "30")),
+            qps=float(os.environ.get("ROLLGUARD_KUBE_API_QPS", str(DEFAULT_QPS))),
+            burst=int(os.environ.get("ROLLGUARD_KUBE_API_BURST", str(DEFAULT_BURST))),
         )
 
 
+DEFAULT_QPS = 50.0
+DEFAULT_BURST = 100
+
+
 def poll_seconds() -> float:
-    """How often the level-based timers re-check every release and load test."""
+    """The level-based resync: how often every release and load test is re-checked from the
+    watch-fed cache (a pass that finds nothing to do makes no API call). In-flight releases are
+    also woken by every change of their children, and at their own deadlines."""
     return float(os.environ.get("ROLLGUARD_POLL_SECONDS", "5"))

@@ -24,6 +24,7 @@ from typing import Any
 import attrs
 import jsonpatch
 import kmock
+from aiohttp import web
 from kmock._internal import dicts, enums, rendering
 
 from rollguard_emulator import validation
@@ -87,8 +88,17 @@ class RollguardEmulator(kmock.KubernetesEmulator):
     audit: collections.Counter[tuple[str, str, str, str]] = attrs.field(
         factory=collections.Counter, init=False
     )
+    # The same per bearer token, so that tests tell two clients with one user agent apart.
+    audit_by_token: collections.Counter[tuple[str, str, str]] = attrs.field(
+        factory=collections.Counter, init=False
+    )
     # The keys of each resource's objects, so that a list or watch does not scan every object.
     _index: collections.defaultdict[kmock.resource, dict[Key, None]] = attrs.field(
+        factory=lambda: collections.defaultdict(dict), init=False
+    )
+    # Owner uid -> the keys of the objects that named it in an ownerReference (checked again on use),
+    # so that a cascading deletion does not scan every object.
+    _children: collections.defaultdict[str, dict[Key, None]] = attrs.field(
         factory=lambda: collections.defaultdict(dict), init=False
     )
     _builtin_payloads: int = attrs.field(default=0, init=False)
@@ -140,9 +150,18 @@ class RollguardEmulator(kmock.KubernetesEmulator):
         plural: str | None = None,
         subresource: str | None = None,
         times: int = 1,
+        retry_after: float | None = None,
     ) -> Fault:
-        """Answer the next `times` matching requests with HTTP `status` (actions: LIST, UPDATE, ...)."""
-        fault = Fault(status=status, action=action, plural=plural, subresource=subresource, times=times)
+        """Answer the next `times` matching requests with HTTP `status` (actions: LIST, UPDATE, ...),
+        with a `Retry-After` header when `retry_after` is given."""
+        fault = Fault(
+            status=status,
+            action=action,
+            plural=plural,
+            subresource=subresource,
+            times=times,
+            retry_after=retry_after,
+        )
         self._faults.append(fault)
         return fault
 
@@ -213,13 +232,13 @@ class RollguardEmulator(kmock.KubernetesEmulator):
         resource = request.resource.plural + (f"/{request.subresource}" if request.subresource else "")
         agent = request.headers.get("User-Agent", "").split("/")[0]
         self.audit[(agent, verb, request.resource.group or "", resource)] += 1
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        self.audit_by_token[(token, verb, resource)] += 1
         self._authorize(request, verb, resource)
         for fault in self._faults:
             if fault.matches(action, request.resource.plural, request.subresource):
                 fault.hits += 1
-                raise kmock.KubernetesError(
-                    status=fault.status, reason=fault.reason, message="injected by the emulator", details={}
-                )
+                raise fault.error()
         if request.action in (enums.action.CREATE, enums.action.UPDATE, enums.action.DELETE):
             async with self._write_lock:
                 self._write(request)
@@ -228,6 +247,13 @@ class RollguardEmulator(kmock.KubernetesEmulator):
             return await self._direct[request.action](request)
         # Skip KubernetesEmulator's own write logic (replaced above); keep its routing and reads.
         return await super(kmock.KubernetesEmulator, self)._handle(request)
+
+    async def _render_error(self, exc: Exception) -> web.StreamResponse:
+        response = await super()._render_error(exc)
+        details = exc.details if isinstance(exc, kmock.KubernetesError) else None
+        if isinstance(details, Mapping) and details.get("retryAfterSeconds"):
+            response.headers["Retry-After"] = f"{details['retryAfterSeconds']:g}"
+        return response
 
     def _authorize(self, request: rendering.Request, verb: str, resource: str) -> None:
         assert request.resource is not None
@@ -324,6 +350,7 @@ class RollguardEmulator(kmock.KubernetesEmulator):
         else:
             self.objects[key] = body
         self._index[request.resource][key] = None
+        self._adopt(key, body)
         # Name the object in the request so that kmock's create response finds it.
         object.__setattr__(request, "name", key[2])
         object.__setattr__(request, "namespace", namespace)
@@ -357,6 +384,7 @@ class RollguardEmulator(kmock.KubernetesEmulator):
             self._validate(request.resource, new, old)
         new["metadata"]["resourceVersion"] = self._next_version()
         self._store(key, new)
+        self._adopt(key, new)
         self._publish(request.resource, "MODIFIED", new)
         if new["metadata"].get("deletionTimestamp") and not new["metadata"].get("finalizers"):
             self._remove(key)
@@ -421,16 +449,24 @@ class RollguardEmulator(kmock.KubernetesEmulator):
         if not orphan:
             self._collect_children(last["metadata"].get("uid"))
 
+    def _adopt(self, key: Key, body: Mapping[str, Any]) -> None:
+        for ref in body.get("metadata", {}).get("ownerReferences") or []:
+            if ref.get("uid"):
+                self._children[ref["uid"]][key] = None
+
     def _collect_children(self, owner_uid: str | None) -> None:
         """Background cascading deletion: the children of a deleted owner go too."""
         if not owner_uid:
             return
+        self._index_preloaded(None)
         children = [
             key
-            for key, obj in list(self.objects.items())
-            if not obj.deleted
+            for key in self._children.pop(owner_uid, {})
+            if key in self.objects
+            and not self.objects[key].deleted
             and any(
-                ref.get("uid") == owner_uid for ref in obj.raw.get("metadata", {}).get("ownerReferences", [])
+                ref.get("uid") == owner_uid
+                for ref in self.objects[key].raw.get("metadata", {}).get("ownerReferences", [])
             )
         ]
         for child in children:
@@ -473,11 +509,14 @@ class RollguardEmulator(kmock.KubernetesEmulator):
                 found.append(obj.raw)
         return found
 
-    def _index_preloaded(self, resource: kmock.resource) -> None:
+    def _index_preloaded(self, resource: kmock.resource | None) -> None:
         """Index objects put into `objects` directly (as tests and the sandbox seed them)."""
         if len(self.objects) != sum(len(keys) for keys in self._index.values()):
             for key in self.objects:
-                self._index[key[0]][key] = None
+                if key not in self._index[key[0]]:
+                    self._index[key[0]][key] = None
+                    if not self.objects[key].deleted:
+                        self._adopt(key, self.objects[key].raw)
 
     async def _serve_list(self, request: rendering.Request) -> rendering.Payload:
         if request.resource not in self._get_resources():

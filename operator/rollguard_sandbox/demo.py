@@ -103,6 +103,8 @@ async def operator_process(
             "ROLLGUARD_NAMESPACE": NAMESPACE,
             "ROLLGUARD_SERVICE_URL_MAP": str(url_map),
             "ROLLGUARD_POLL_SECONDS": "1",
+            # The Lease holder's name, kept across restarts, so a restarted operator leads at once.
+            "POD_NAME": "sandbox-operator",
             "ROLLGUARD_METRICS_PORT": str(localdb.free_port()),
         },
         cwd=checkout.root,

@@ -310,14 +310,25 @@ def test_the_operator_is_namespaced_unless_asked_to_be_cluster_wide(
         ) == sorted(roles)
 
 
-def test_the_operator_runs_alone_with_liveness_and_metrics(rendered):
+def test_the_operator_runs_two_replicas_one_leading_with_liveness_and_metrics(rendered):
     docs = rendered["rollguard-defaults"]
     deployment = one(docs, "Deployment")
     container = deployment["spec"]["template"]["spec"]["containers"][0]
     service = one(docs, "Service", "-metrics")
+    budget = one(docs, "PodDisruptionBudget")
 
-    assert deployment["spec"]["replicas"] == 1
-    assert deployment["spec"]["strategy"] == {"type": "Recreate"}
+    assert deployment["spec"]["replicas"] == 2
+    assert deployment["spec"]["strategy"] == {
+        "type": "RollingUpdate",
+        "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0},
+    }
+    assert "--leader-election-lease-duration=15" in container["args"]
+    assert "--no-leader-elect" not in container["args"]
+    assert any(env["name"] == "POD_NAME" for env in container["env"])
+    assert budget["spec"]["maxUnavailable"] == 1
+    assert budget["spec"]["selector"]["matchLabels"].items() <= (
+        deployment["spec"]["template"]["metadata"]["labels"].items()
+    )
     assert container["command"] == ["python", "-m", "rollguard"]
     assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "liveness"}
     assert {"name": "metrics", "containerPort": 9090, "protocol": "TCP"} in container["ports"]

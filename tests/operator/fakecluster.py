@@ -38,6 +38,8 @@ PASSED_SUMMARY = {
     "worst": [{"name": "GET /api/v1/claims/", "p95Ms": 120, "failures": 0}],
     "thresholds": {"p95Ms": 500, "errorRatePercent": 5},
 }
+# What the controllers follow: plural -> (group/version, plural).
+_FOLLOWED = {"pods": ("v1", "pods"), "deployments": ("apps/v1", "deployments"), "jobs": ("batch/v1", "jobs")}
 FAILED_SUMMARY = {
     **PASSED_SUMMARY,
     "verdict": "failed",
@@ -114,7 +116,11 @@ class ServiceStub:
 
 
 class FakeCluster:
-    """Plays the controllers and the kubelet for one namespace, one tick at a time."""
+    """Plays the controllers and the kubelet for one namespace, one tick at a time.
+
+    It follows pods, Deployments and Jobs through watches (as controllers do) and, each tick,
+    works only on what changed or what time still changes (pods not yet Ready, crash loops,
+    running Jobs): with hundreds of releases it stays cheap for the emulator and for itself."""
 
     def __init__(self, url: str, namespace: str, script: Script | None = None, tick: float = 0.05) -> None:
         self.url = url.rstrip("/")
@@ -133,6 +139,12 @@ class FakeCluster:
         self.errors: list[Exception] = []
         self.api_errors: list[Exception] = []
         self.stub: ServiceStub | None = None
+        # Watch-fed state, by plural and name; and the Deployments with nothing left to do.
+        self._objects: dict[str, dict[str, dict[str, Any]]] = {plural: {} for plural in _FOLLOWED}
+        self._settled: set[str] = set()
+        # Changes seen so far: a Deployment is settled only if nothing changed while it was worked on.
+        self._changes = 0
+        self._changed = asyncio.Event()
 
     # -- HTTP ------------------------------------------------------------------
 
@@ -140,16 +152,69 @@ class FakeCluster:
         root = "/api/v1" if group_version == "v1" else f"/apis/{group_version}"
         return f"{self.url}{root}/namespaces/{self.namespace}/{plural}"
 
-    async def _list(self, group_version: str, plural: str, selector: str = "") -> list[dict[str, Any]]:
+    def _put(self, plural: str, obj: dict[str, Any]) -> None:
+        """Keep the newest state of an object (a write's answer may overtake its watch event)."""
+        name = obj["metadata"]["name"]
+        held = self._objects[plural].get(name)
+        if held is not None and int(held["metadata"]["resourceVersion"]) > int(
+            obj["metadata"]["resourceVersion"]
+        ):
+            return
+        self._objects[plural][name] = obj
+        self._unsettle(plural, obj)
+
+    def _unsettle(self, plural: str, obj: dict[str, Any]) -> None:
+        self._changes += 1
+        self._changed.set()
+        if plural == "deployments":
+            self._settled.discard(obj["metadata"]["name"])
+        elif plural == "pods" and (release := (obj["metadata"].get("labels") or {}).get(RELEASE_LABEL)):
+            for name, deployment in self._objects["deployments"].items():
+                labels = deployment["spec"]["template"]["metadata"]["labels"]
+                if labels.get(RELEASE_LABEL) == release:
+                    self._settled.discard(name)
+
+    async def _follow(self, group_version: str, plural: str) -> None:
+        """One watch, resumed from its last resourceVersion, started over after 410 Gone."""
         assert self._session is not None
-        params = {"labelSelector": selector} if selector else {}
-        async with self._session.get(self._ns(group_version, plural), params=params) as response:
-            return list((await response.json()).get("items") or [])
+        version = ""
+        while True:
+            params = {"watch": "true", "timeoutSeconds": "300"}
+            if version:
+                params["resourceVersion"] = version
+            try:
+                async with self._session.get(
+                    self._ns(group_version, plural), params=params, timeout=aiohttp.ClientTimeout(total=None)
+                ) as response:
+                    if response.status >= 400:
+                        await response.read()
+                        await asyncio.sleep(self.tick)
+                        continue
+                    async for line in response.content:
+                        if not line.strip():
+                            continue
+                        event = json.loads(line)
+                        obj = event["object"]
+                        if event["type"] == "ERROR":
+                            version = ""
+                            break
+                        version = obj["metadata"].get("resourceVersion", version)
+                        if event["type"] == "DELETED":
+                            self._objects[plural].pop(obj["metadata"]["name"], None)
+                            self._unsettle(plural, obj)
+                        elif event["type"] != "BOOKMARK":
+                            self._put(plural, obj)
+            except aiohttp.ClientError as exc:
+                self.api_errors.append(exc)
+                await asyncio.sleep(self.tick)
 
     async def _post(self, group_version: str, plural: str, body: dict[str, Any]) -> None:
         assert self._session is not None
         async with self._session.post(self._ns(group_version, plural), json=body) as response:
-            await response.read()
+            if response.status < 300:
+                self._put(plural, await response.json())
+            else:
+                await response.read()
 
     async def _patch(
         self, group_version: str, plural: str, name: str, body: dict[str, Any], status: bool
@@ -158,7 +223,10 @@ class FakeCluster:
         url = f"{self._ns(group_version, plural)}/{name}" + ("/status" if status else "")
         headers = {"Content-Type": "application/merge-patch+json"}
         async with self._session.patch(url, json=body, headers=headers) as response:
-            await response.read()
+            if response.status < 300:
+                self._put(plural, await response.json())
+            else:
+                await response.read()
 
     async def _delete(self, group_version: str, plural: str, name: str) -> None:
         assert self._session is not None
@@ -171,13 +239,15 @@ class FakeCluster:
     async def running(self) -> AsyncIterator[FakeCluster]:
         async with aiohttp.ClientSession() as session:
             self._session = session
+            followers = [asyncio.create_task(self._follow(*kind)) for kind in _FOLLOWED.values()]
             task = self._task = asyncio.create_task(self._loop())
             try:
                 yield self
             finally:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+                for running in (task, *followers):
+                    running.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await running
                 self._session = None
             if self.errors:
                 raise self.errors[0]
@@ -191,19 +261,26 @@ class FakeCluster:
             except Exception as exc:
                 self.errors.append(exc)
                 raise
-            await asyncio.sleep(self.tick)
+            # Like a controller's work queue: a change is worked on at once, time moves on by ticks.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), self.tick)
+            self._changed.clear()
 
     async def step(self) -> None:
-        pods = await self._list("v1", "pods")
+        pods = self._objects["pods"]
         by_release: dict[str, list[dict[str, Any]]] = collections.defaultdict(list)
-        for pod in pods:
+        for pod in pods.values():
             labels = pod["metadata"].get("labels") or {}
             if RELEASE_LABEL in labels and ROLE_LABEL not in labels:
                 by_release[labels[RELEASE_LABEL]].append(pod)
-        for deployment in await self._list("apps/v1", "deployments"):
+        for name, deployment in list(self._objects["deployments"].items()):
+            if name in self._settled:
+                continue
             release = deployment["spec"]["template"]["metadata"]["labels"][RELEASE_LABEL]
-            await self._reconcile_deployment(deployment, by_release[release])
-        for job in await self._list("batch/v1", "jobs"):
+            before = self._changes
+            if await self._reconcile_deployment(deployment, by_release[release]) and self._changes == before:
+                self._settled.add(name)
+        for job in list(self._objects["jobs"].values()):
             await self._reconcile_job(job, pods)
 
     # -- Deployments and their pods -----------------------------------------------
@@ -212,13 +289,14 @@ class FakeCluster:
         image = template["spec"]["containers"][0]["image"]
         return self.script.pods.get(image, "ready")
 
-    async def _reconcile_deployment(self, deployment: dict[str, Any], all_pods: list[dict[str, Any]]) -> None:
-        """`all_pods`: the pods of this Deployment's release, migration pods excluded."""
+    async def _reconcile_deployment(self, deployment: dict[str, Any], all_pods: list[dict[str, Any]]) -> bool:
+        """`all_pods`: the pods of this Deployment's release, migration pods excluded. True when
+        nothing is left to do until the Deployment or one of its pods changes."""
         name = deployment["metadata"]["name"]
         generation = deployment["metadata"].get("generation", 1)
         noticed = self._noticed.setdefault((name, generation), time.monotonic())
         if time.monotonic() - noticed < self.script.controller_lag:
-            return  # a lagging controller: the status still describes an older generation
+            return False  # a lagging controller: the status still describes an older generation
         spec = deployment["spec"]
         template = spec["template"]
         labels = template["metadata"]["labels"]
@@ -229,7 +307,9 @@ class FakeCluster:
         older = [pod for pod in mine if pod["metadata"]["labels"].get(REVISION_LABEL) != revision]
         # A paused Deployment starts no pods of a new template and removes none of the old ones.
         paused = bool(spec.get("paused")) and bool(older)
+        wrote = False
         for index in range(len(current), 0 if paused else replicas):
+            wrote = True
             pod_name = f"{name}-{revision}-{index}"
             self._born[pod_name] = time.monotonic()
             body = {
@@ -241,10 +321,11 @@ class FakeCluster:
             await self._post("v1", "pods", body)
         behaviour = self._behaviour(template)
         for pod in current:
-            await self._kubelet(pod, behaviour)
+            wrote = await self._kubelet(pod, behaviour) or wrote
         ready_new = sum(1 for pod in current if self._is_ready(pod))
         if ready_new >= replicas and not paused:
             for pod in older:
+                wrote = True
                 await self._delete("v1", "pods", pod["metadata"]["name"])
             older = []
         ready_old = sum(1 for pod in older if self._is_ready(pod))
@@ -268,14 +349,19 @@ class FakeCluster:
             ],
         }
         if {k: deployment.get("status", {}).get(k) for k in status} != status:
+            wrote = True
             await self._patch("apps/v1", "deployments", name, {"status": status}, status=True)
+        waiting = behaviour == "crashloop" or (
+            behaviour == "ready" and not all(self._is_ready(pod) for pod in current)
+        )
+        return not wrote and not waiting
 
     @staticmethod
     def _is_ready(pod: dict[str, Any]) -> bool:
         conditions = (pod.get("status") or {}).get("conditions") or []
         return any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
 
-    async def _kubelet(self, pod: dict[str, Any], behaviour: str) -> None:
+    async def _kubelet(self, pod: dict[str, Any], behaviour: str) -> bool:
         name = pod["metadata"]["name"]
         age = time.monotonic() - self._born.setdefault(name, time.monotonic())
         old = pod.get("status") or {}
@@ -299,15 +385,17 @@ class FakeCluster:
                 }
             ],
         }
-        if _comparable(old) != _comparable(status):
-            await self._patch("v1", "pods", name, {"status": status}, status=True)
-            decisive = (behaviour == "crashloop" and restarts >= self.script.decisive_restarts) or (
-                behaviour == "ready" and ready
-            )
-            if decisive:
-                labels = pod["metadata"]["labels"]
-                key = f"{labels.get(RELEASE_LABEL, '')}/{labels.get(REVISION_LABEL)}"
-                self.decisive_at.setdefault(key, time.monotonic())
+        if _comparable(old) == _comparable(status):
+            return False
+        await self._patch("v1", "pods", name, {"status": status}, status=True)
+        decisive = (behaviour == "crashloop" and restarts >= self.script.decisive_restarts) or (
+            behaviour == "ready" and ready
+        )
+        if decisive:
+            labels = pod["metadata"]["labels"]
+            key = f"{labels.get(RELEASE_LABEL, '')}/{labels.get(REVISION_LABEL)}"
+            self.decisive_at.setdefault(key, time.monotonic())
+        return True
 
     # -- Jobs ------------------------------------------------------------------
 
@@ -316,14 +404,14 @@ class FakeCluster:
         role = (job["metadata"].get("labels") or {}).get(ROLE_LABEL, "")
         return self.script.jobs.get(name) or self.script.jobs.get(role) or "succeed"
 
-    async def _reconcile_job(self, job: dict[str, Any], all_pods: list[dict[str, Any]]) -> None:
+    async def _reconcile_job(self, job: dict[str, Any], all_pods: dict[str, dict[str, Any]]) -> None:
         name = job["metadata"]["name"]
         status = job.get("status") or {}
         if any(c.get("status") == "True" for c in status.get("conditions") or []):
             return
         pod_name = f"{name}-pod"
         labels = dict(job["spec"]["template"]["metadata"].get("labels") or {})
-        if not any(pod["metadata"]["name"] == pod_name for pod in all_pods):
+        if pod_name not in all_pods:
             self.job_runs[name] += 1
             self.job_order.append(name)
             self._born[pod_name] = time.monotonic()

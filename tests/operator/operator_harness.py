@@ -201,6 +201,7 @@ class OperatorRunner:
     def __init__(self) -> None:
         self._task: asyncio.Task[None] | None = None
         self._stop: asyncio.Event | None = None
+        self._memo: Any = None
         self.starts = 0
 
     async def start(self) -> None:
@@ -210,8 +211,15 @@ class OperatorRunner:
 
         ready = asyncio.Event()
         self._stop = asyncio.Event()
+        self._memo = kopf.Memo()
         self._task = asyncio.create_task(
-            kopf.operator(standalone=True, namespaces=[NAMESPACE], ready_flag=ready, stop_flag=self._stop)
+            kopf.operator(
+                standalone=True,
+                namespaces=[NAMESPACE],
+                ready_flag=ready,
+                stop_flag=self._stop,
+                memo=self._memo,
+            )
         )
         self.starts += 1
         await asyncio.wait_for(ready.wait(), 10)
@@ -224,15 +232,34 @@ class OperatorRunner:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await asyncio.wait_for(self._task, 1.5)
             self._task = None
+            # kopf's cleanup may not have run within that time: the informers' watches must close
+            # anyway, or they keep the emulator's server (and this loop) busy.
+            if (reconciler := self._memo.get("reconciler")) is not None:
+                await reconciler.cache.stop()
 
 
 class OperatorProcess:
-    """`python -m rollguard` in a child process, killed with SIGKILL as a node failure would."""
+    """`python -m rollguard` in a child process, killed with SIGKILL as a node failure would.
 
-    def __init__(self, kubeconfig: Path, log: Path, env: dict[str, str]) -> None:
+    It elects itself leader through the Lease under `identity`, which a restart keeps (as a pod
+    keeps its name across container restarts), so a restarted process leads again at once."""
+
+    def __init__(
+        self,
+        kubeconfig: Path,
+        log: Path,
+        env: dict[str, str],
+        *,
+        identity: str = "operator-0",
+        args: tuple[str, ...] = (),
+        wait_until_leading: bool = True,
+    ) -> None:
         self.kubeconfig = kubeconfig
         self.log = log
         self.env = env
+        self.identity = identity
+        self.args = args
+        self.wait_until_leading = wait_until_leading
         self.starts = 0
         self._process: asyncio.subprocess.Process | None = None
 
@@ -248,6 +275,9 @@ class OperatorProcess:
                 NAMESPACE,
                 "--liveness",
                 f"http://127.0.0.1:{port}/healthz",
+                "--leader-election-identity",
+                self.identity,
+                *self.args,
                 env=env,
                 stdout=log,
                 stderr=log,
@@ -257,10 +287,19 @@ class OperatorProcess:
             for _ in range(200):
                 with contextlib.suppress(aiohttp.ClientError):
                     async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
-                        if response.status == 200:
+                        standby = "standby" in await response.text()
+                        if response.status == 200 and not (standby and self.wait_until_leading):
                             return
                 await asyncio.sleep(0.05)
         raise AssertionError(f"the operator did not come up; see {self.log}")
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.returncode is None
+
+    @property
+    def returncode(self) -> int | None:
+        return self._process.returncode if self._process is not None else None
 
     async def kill(self) -> None:
         if self._process is not None and self._process.returncode is None:

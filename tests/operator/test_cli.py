@@ -104,10 +104,42 @@ def test_run_hands_every_namespace_to_kopf(monkeypatch):
     import kopf
 
     seen = {}
-    monkeypatch.setattr(kopf, "run", lambda **kwargs: seen.update(kwargs))
 
-    code = cli.main(["run", "--namespace", "billing", "-n", "billing-staging", "--liveness", ""])
+    async def operator(**kwargs):
+        seen.update(kwargs)
+
+    monkeypatch.setattr(kopf, "operator", operator)
+
+    code = cli.main(
+        ["run", "--namespace", "billing", "-n", "billing-staging", "--liveness", "", "--no-leader-elect"]
+    )
 
     assert code == 0
     assert seen["namespaces"] == ["billing", "billing-staging"]
     assert seen["clusterwide"] is False
+    assert seen["memo"].elector is None
+
+
+def test_leader_election_is_on_by_default_with_controller_runtimes_durations():
+    args = cli.build_parser().parse_args(["run", "-n", "billing"])
+
+    assert args.leader_elect is True
+    assert (
+        args.leader_election_lease_duration,
+        args.leader_election_renew_deadline,
+        args.leader_election_retry_period,
+    ) == (15.0, 10.0, 2.0)
+
+
+@pytest.mark.parametrize(
+    ("flags", "complaint"),
+    [
+        (["--all-namespaces"], "--leader-election-namespace"),
+        (["-n", "billing", "--leader-election-renew-deadline", "20"], "longer than the renew deadline"),
+    ],
+)
+def test_leader_election_that_cannot_work_is_refused_before_starting(flags, complaint, monkeypatch, capsys):
+    monkeypatch.delenv("POD_NAMESPACE", raising=False)
+
+    assert cli.main(["run", *flags]) == 2
+    assert complaint in capsys.readouterr().err

@@ -72,6 +72,13 @@ async def test_the_role_covers_exactly_what_the_operator_does(api, operator, clu
         ("patch", "rollguard.dev", "loadtests"),
         ("get", "rollguard.dev", "apireleases/status"),
         ("get", "rollguard.dev", "loadtests/status"),
+        # Deleting LoadTests beyond spec.loadTest.historyLimit (a fourth release).
+        ("delete", "rollguard.dev", "loadtests"),
+        # The Lease: this operator runs in-process without leader election; the two-replica test
+        # (test_leader_election.py) checks these verbs against the Role.
+        ("get", "coordination.k8s.io", "leases"),
+        ("create", "coordination.k8s.io", "leases"),
+        ("patch", "coordination.k8s.io", "leases"),
     }
     assert grants("Role") - used <= rarely_used
 

@@ -84,7 +84,13 @@ async def test_a_superseded_contract_makes_its_revision_the_rollback_target(
     await stable_v1(api)
     script.jobs["migrate-contract"] = "hang"
     await api.apply(release_manifest(image=V2))
-    await wait_for(lambda: api.phase() == "Contracting" and any("-contract-" in job for job in api.jobs()))
+    # v2's own contract Job (v1's is there too, from its release).
+    await wait_for(
+        lambda: (
+            api.phase() == "Contracting"
+            and f"claims-api-contract-{api.status().get('currentRevision')}" in api.jobs()
+        )
+    )
     v2 = api.status()["currentRevision"]
 
     script.pods[V3] = "never-ready"
@@ -303,9 +309,11 @@ async def test_a_deployment_with_the_old_selector_moves_to_the_new_one_without_l
     old["metadata"] = {k: old["metadata"][k] for k in ("name", "namespace", "labels", "ownerReferences")}
     old.pop("status", None)
     deletions = api.emulator.tap(action="DELETE", plural="pods")
+    await operator_process.kill()  # the upgrade: the earlier operator is gone, the new one starts
     await api.server.client.delete(DEPLOYMENT, json={"propagationPolicy": "Orphan"})
     response = await api.server.client.post(f"/apis/apps/v1/namespaces/{NAMESPACE}/deployments", json=old)
     assert response.status < 300, await response.text()
+    await operator_process.start()
 
     await wait_for(lambda: "matchExpressions" in (api.deployment() or {}).get("spec", {}).get("selector", {}))
     await wait_for(lambda: (api.deployment() or {}).get("status", {}).get("availableReplicas") == 2)

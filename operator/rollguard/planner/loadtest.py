@@ -16,7 +16,6 @@ from rollguard.planner.patches import merge_patch
 from rollguard.planner.summary import parse_summary
 
 FINISHED = frozenset({"Passed", "Failed", "Error"})
-POLL_SECONDS = 2.0
 # The Job controller enforces activeDeadlineSeconds; this margin covers a controller that never reports.
 DEADLINE_GRACE_SECONDS = 30.0
 
@@ -64,8 +63,6 @@ class _LoadTestPass:
                 self.plan.outcome = phase
         self.status["phase"] = phase
         self.status["message"] = message
-        if phase not in FINISHED:
-            self.plan.requeue_after = POLL_SECONDS
 
     def result(self) -> Plan:
         phase = self.status.get("phase", "Pending")

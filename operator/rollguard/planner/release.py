@@ -20,7 +20,7 @@ from rollguard.planner.model import Event, Plan, ReleaseSnapshot
 from rollguard.planner.objects import deployment_revision
 from rollguard.planner.patches import apply_merge_patch
 from rollguard.planner.rollback import rolling_back
-from rollguard.planner.state import POLL_SECONDS, TERMINAL, Done, Fail, ReleasePass
+from rollguard.planner.state import TERMINAL, Done, Fail, ReleasePass
 from rollguard.planner.status import result
 from rollguard.planner.steps import STEPS
 from rollguard.planner.validation import spec_problem
@@ -32,7 +32,6 @@ def hold(p: ReleasePass) -> None:
     phase = p.status.get("phase")
     p.status.setdefault("pausedAt", timestamp(p.now))
     p.status["message"] = f"paused in {phase}: no step starts until spec.paused is false"
-    p.requeue(POLL_SECONDS)
     deployment = p.snap.deployment
     if deployment is None or phase not in ("RollingOut", "Verifying"):
         return
@@ -67,7 +66,6 @@ def keep_stable(p: ReleasePass) -> None:
         p.plan.events.append(
             Event("Normal", "DriftCorrected", f"Deployment {p.name} restored to revision {stable}")
         )
-        p.requeue(POLL_SECONDS)
 
 
 def plan_release(snapshot: ReleaseSnapshot) -> Plan:

@@ -20,7 +20,6 @@ from rollguard.planner.model import Action, Event, Plan, ReleaseSnapshot
 TERMINAL = frozenset({"Succeeded", "Blocked", "Failed", "RolledBack"})
 FAILED = frozenset({"Blocked", "Failed", "RolledBack"})
 HISTORY_LIMIT = 10
-POLL_SECONDS = 2.0
 # A decision recorded in status is acted on in the next pass, this soon after.
 NEXT_PASS = 0.05
 # Failures that hold their revision until the template changes or a person asks for a retry.
@@ -36,8 +35,11 @@ class Done:
 
 @dataclass(frozen=True)
 class Wait:
+    """Not done yet. `after`: when to look again without a change; None leaves it to the next
+    change of a watched object or the level-based resync (the configured interval)."""
+
     message: str
-    after: float = POLL_SECONDS
+    after: float | None = None
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,9 @@ class ReleasePass:
             )
         )
 
-    def requeue(self, after: float) -> None:
+    def requeue(self, after: float | None) -> None:
+        if after is None:
+            return
         current = self.plan.requeue_after
         self.plan.requeue_after = after if current is None else min(current, after)
 

@@ -31,7 +31,6 @@ from rollguard.planner.objects import (
 )
 from rollguard.planner.state import (
     NEXT_PASS,
-    POLL_SECONDS,
     UNSAFE_EXIT,
     Done,
     Fail,
@@ -133,7 +132,8 @@ def rollout(p: ReleasePass) -> Outcome:
     if verdict.state == "healthy":
         return Done()
     remaining = health["readyTimeoutSeconds"] - p.elapsed()
-    return Wait(verdict.message, after=max(0.2, min(POLL_SECONDS, remaining + 0.1)))
+    # Woken by pod changes; the deadline itself is the one moment no change announces.
+    return Wait(verdict.message, after=max(0.2, remaining + 0.1))
 
 
 def verify(p: ReleasePass) -> Outcome:
@@ -173,7 +173,6 @@ def contract(p: ReleasePass) -> Outcome:
         return Wait(
             "contract migrations wait for approval: "
             f"kubectl annotate apirelease {p.name} {APPROVE_CONTRACT_ANNOTATION}={p.revision}",
-            after=POLL_SECONDS * 5,
         )
     older = [
         pod
