@@ -26,6 +26,8 @@ from rollguard_emulator import RollguardEmulator, load_crds
 ROOT = Path(__file__).resolve().parents[2]
 CRD_DIR = ROOT / "manifests" / "crds"
 NAMESPACE = "claims"
+# How long the emulator's server gives open streams to end when a test ends.
+STREAM_SHUTDOWN_SECONDS = 2.0
 
 
 def free_port() -> int:
@@ -177,7 +179,14 @@ async def serving_emulator() -> AsyncIterator[Api]:
         "metadata": {"name": NAMESPACE},
     }
     async with emulator, kmock.Server(emulator) as server:
-        yield Api(emulator, server)
+        try:
+            yield Api(emulator, server)
+        finally:
+            # As an API server that stops: open requests (watches) end now. Without this, the
+            # server's exit waits up to aiohttp's 60 s for any stream a test left open.
+            runner = server.server.runner
+            if runner is not None and runner.server is not None:
+                await runner.server.shutdown(STREAM_SHUTDOWN_SECONDS)
 
 
 def write_kubeconfig(api: Api, path: Path) -> Path:
