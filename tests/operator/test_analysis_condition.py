@@ -84,7 +84,9 @@ def test_a_condition_holds_or_not(condition: str, result: object, holds: bool) -
         ("len(result)", [1], "gives a number, not true or false"),
     ],
 )
-def test_a_condition_that_does_not_parse_or_apply_is_an_error(condition: str, result: object, says: str) -> None:
+def test_a_condition_that_does_not_parse_or_apply_is_an_error(
+    condition: str, result: object, says: str
+) -> None:
     with pytest.raises(ConditionError, match=None) as raised:
         evaluate(condition, result)
     assert says in str(raised.value)

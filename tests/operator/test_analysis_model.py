@@ -109,8 +109,13 @@ def test_a_finished_verdict_names_the_metric_and_the_last_cause() -> None:
         "Failed", "error-rate: 1 failed measurement(s), more than failureLimit 0; last: failed #1"
     )
     errored = judge(metric(consecutiveErrorLimit=1), measurements("EE"), T0)
-    assert errored.message == "error-rate: 2 errors in a row, more than consecutiveErrorLimit 1; last: error #1"
-    assert judge(metric(count=2), measurements("SS"), T0).message == "error-rate: 2 of 2 measurement(s) successful"
+    assert (
+        errored.message == "error-rate: 2 errors in a row, more than consecutiveErrorLimit 1; last: error #1"
+    )
+    assert (
+        judge(metric(count=2), measurements("SS"), T0).message
+        == "error-rate: 2 of 2 measurement(s) successful"
+    )
 
 
 @pytest.mark.parametrize(
@@ -245,7 +250,10 @@ def test_bad_durations(text: object) -> None:
     ("body", "value"),
     [
         ('{"status":"success","data":{"resultType":"scalar","result":[1.5,"0.25"]}}', 0.25),
-        ('{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"0.1"]}]}}', [0.1]),
+        (
+            '{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"0.1"]}]}}',
+            [0.1],
+        ),
         (
             '{"status":"success","data":{"resultType":"vector","result":'
             '[{"metric":{"a":"1"},"value":[1,"1"]},{"metric":{"a":"2"},"value":[1,"+Inf"]}]}}',
@@ -270,7 +278,10 @@ def test_a_nan_sample_stays_for_the_condition_to_meet() -> None:
     [
         ('{"status":"error","errorType":"bad_data","error":"parse error"}', "bad_data: parse error"),
         ('{"status":"success","data":{"resultType":"matrix","result":[]}}', "instant vector or a scalar"),
-        ('{"status":"success","data":{"resultType":"string","result":[1,"x"]}}', "instant vector or a scalar"),
+        (
+            '{"status":"success","data":{"resultType":"string","result":[1,"x"]}}',
+            "instant vector or a scalar",
+        ),
         ('{"status":"success","data":{"resultType":"vector","result":[{"metric":{}}]}}', "cannot be read"),
         ('{"status":"success"}', "without data"),
         ("[1]", "not an object"),
