@@ -19,6 +19,7 @@ from rollguard.analysis.model import (
     parse_duration,
     render,
 )
+from rollguard.builders.crds import schema_of
 
 T0 = datetime.datetime(2026, 1, 1, 12, 0, tzinfo=datetime.UTC)
 PHASES = {"S": "Successful", "F": "Failed", "I": "Inconclusive", "E": "Error"}
@@ -180,7 +181,7 @@ def test_a_step_ends_at_its_worst_metric_and_passes_when_all_pass(
         ("result <= 0.05", "result > 0.1", 0.07, "Inconclusive"),
         ("result <= 0.05", "result > 0.1", 0.2, "Failed"),
         ("result >= 0", "result >= 0", 1, "Failed"),
-        (None, None, 123, "Successful"),
+        (None, None, 123, "Inconclusive"),
         ("result <= 0.05", None, float("nan"), "Inconclusive"),
         ("result <= 0.05", None, "a string", "Error"),
         ("result <=", None, 0.01, "Error"),
@@ -341,3 +342,21 @@ def test_a_web_answer_with_a_null_field_is_no_data_and_a_missing_one_an_error() 
         decode.web('{"a": 1}', "$.b")
     with pytest.raises(ProviderError, match="not JSON"):
         decode.web("ok", "$.a")
+
+
+def metric_schema() -> dict | None:
+    """The schema of one analysis metric in the shipped ApiRelease CRD, when it has one."""
+    node: object = schema_of("ApiRelease")
+    for key in ("spec", "strategy", "canary", "steps", None, "analysis", "metrics", None):
+        if not isinstance(node, dict):
+            return None
+        node = node.get("items") if key is None else (node.get("properties") or {}).get(key)
+    return node if isinstance(node, dict) else None
+
+
+def test_the_crd_declares_the_defaults_the_judge_assumes() -> None:
+    schema = metric_schema()
+    if schema is None:
+        pytest.skip("the ApiRelease CRD declares no canary analysis metrics")
+    declared = {key: sub["default"] for key, sub in schema["properties"].items() if "default" in sub}
+    assert {key: declared.get(key) for key in METRIC_DEFAULTS} == dict(METRIC_DEFAULTS)

@@ -174,8 +174,9 @@ def assess(metric: Mapping[str, object], result: object) -> tuple[Phase, str]:
 
     As Argo Rollouts: with only a successCondition, not meeting it fails; with only
     a failureCondition, not meeting it succeeds; with both, meeting neither is
-    Inconclusive (and meeting both fails); with neither, any answer succeeds.
-    A condition that meets NaN or null is Inconclusive, one that does not apply is Error.
+    Inconclusive (and meeting both fails). With neither, the answer is recorded
+    but Inconclusive: nothing said it is good. A condition that meets NaN or null
+    is Inconclusive, one that does not apply is Error.
     """
     success = str(metric.get("successCondition") or "")
     failure = str(metric.get("failureCondition") or "")
@@ -187,7 +188,7 @@ def assess(metric: Mapping[str, object], result: object) -> tuple[Phase, str]:
     except ConditionError as exc:
         return "Error", str(exc)
     if failed is None and succeeded is None:
-        return "Successful", ""
+        return "Inconclusive", "the metric has neither a successCondition nor a failureCondition"
     if failed:
         return "Failed", f"failureCondition {failure!r} holds"
     if failed is None and not succeeded:
