@@ -103,4 +103,9 @@ async def test_a_metric_without_one_known_provider_is_an_error() -> None:
         assert taken.phase == "Error"
         assert "provider must name exactly one of prometheus, web" in taken.message
     taken = await measure({"name": "x", "provider": {"web": {"url": "http://127.0.0.1:1"}}}, ARGS, now)
-    assert (taken.phase, taken.message) == ("Error", "the provider has no jsonPath")
+    assert (taken.phase, taken.message) == (
+        "Error",
+        "the provider's jsonPath must be a non-empty string, not None",
+    )
+    taken = await measure(metric("http://127.0.0.1:1", "data.ratio"), ARGS, now)
+    assert (taken.phase, taken.message) == ("Error", "jsonPath 'data.ratio' does not start with '$'")

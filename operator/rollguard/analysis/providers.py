@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Mapping
 
 import aiohttp
 
-from rollguard.analysis import decode
+from rollguard.analysis import decode, jsonpath
 from rollguard.analysis.errors import NoData, ProviderError
 from rollguard.analysis.model import (
     DEFAULT_TIMEOUT,
@@ -74,6 +74,10 @@ async def web(settings: Mapping[str, object], args: Mapping[str, str]) -> object
     """A GET whose JSON answer holds the result at `jsonPath`."""
     url = _rendered(settings, "url", args)
     path = _field(settings, "jsonPath")
+    try:
+        jsonpath.parse(path)
+    except ValueError as exc:
+        raise ProviderError(str(exc)) from exc
     status, body = await _request("GET", url, _timeout(settings))
     if not 200 <= status < 300:
         raise ProviderError(f"GET {url}: HTTP {status}: {body[:200].strip()}")
@@ -103,7 +107,7 @@ def _provider(metric: Mapping[str, object]) -> tuple[Fetch, Mapping[str, object]
 def _field(settings: Mapping[str, object], key: str) -> str:
     value = settings.get(key)
     if not isinstance(value, str) or not value:
-        raise ProviderError(f"the provider has no {key}")
+        raise ProviderError(f"the provider's {key} must be a non-empty string, not {value!r}")
     return value
 
 
