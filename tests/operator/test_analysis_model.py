@@ -95,6 +95,7 @@ def test_running_waits_one_interval_after_the_last_measurement() -> None:
     assert judge(spec, [], T0) == Verdict("Running", "error-rate: 0 of 3 measurement(s) taken", 0.0)
     assert judge(spec, measurements("S"), after_last("S", 4)).next_measurement_in == pytest.approx(6)
     assert judge(spec, measurements("SS"), after_last("SS", 30)).next_measurement_in == 0.0
+    assert judge(spec, measurements("S"), after_last("S", -60)).next_measurement_in == 10.0
 
 
 def test_an_error_is_retried_after_the_interval_and_reported() -> None:

@@ -150,7 +150,8 @@ def judge(
         message += f", {errors_in_a_row} error(s) in a row" + _last(measurements, "Error")
     finished = _parse_timestamp(last.finished_at)
     elapsed = (now - finished).total_seconds() if finished else interval
-    return Verdict("Running", message, max(0.0, interval - elapsed))
+    # a last measurement stamped in the future (clock skew) waits one interval, no more
+    return Verdict("Running", message, min(interval, max(0.0, interval - elapsed)))
 
 
 def judge_all(verdicts: Sequence[Verdict]) -> Verdict:
