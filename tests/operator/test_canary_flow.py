@@ -60,7 +60,9 @@ async def test_a_canary_waits_for_a_person_then_passes_its_analysis_and_is_promo
     (metric,) = status["analysis"]["metrics"]
     assert (metric["name"], metric["phase"]) == ("canary-load", "Successful")
     assert metric["measurements"][0]["phase"] == "Successful"
-    test = api.emulator.read("rollguard.dev/v1alpha1/loadtests", "claims", f"claims-api-canary-load-{revision}-s2-0")
+    test = api.emulator.read(
+        "rollguard.dev/v1alpha1/loadtests", "claims", f"claims-api-canary-load-{revision}-s2-0"
+    )
     assert test["spec"]["target"]["service"] == "claims-api-canary"
     assert api.image() == V2
     assert (replicas(api, "claims-api-canary"), replicas(api, "claims-api")) == (0, 4)

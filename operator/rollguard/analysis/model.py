@@ -62,7 +62,9 @@ def _parse(text: str) -> datetime.datetime | None:
         return None
 
 
-def judge(metric: Mapping[str, object], measurements: Sequence[Measurement], now: datetime.datetime) -> Verdict:
+def judge(
+    metric: Mapping[str, object], measurements: Sequence[Measurement], now: datetime.datetime
+) -> Verdict:
     def limit(key: str, default: int) -> int:
         return int(metric.get(key, default))  # type: ignore[call-overload]
 
@@ -84,7 +86,9 @@ def judge(metric: Mapping[str, object], measurements: Sequence[Measurement], now
         return Verdict("Running", "no measurement yet", 0.0)
     last = _parse(measurements[-1].finished_at)
     waited = (now - last).total_seconds() if last else float("inf")
-    return Verdict("Running", f"{len(phases)} measurement(s)", max(0.0, _seconds(metric.get("interval")) - waited))
+    return Verdict(
+        "Running", f"{len(phases)} measurement(s)", max(0.0, _seconds(metric.get("interval")) - waited)
+    )
 
 
 def judge_all(verdicts: Sequence[Verdict]) -> Verdict:

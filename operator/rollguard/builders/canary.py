@@ -35,7 +35,9 @@ def build_canary_deployment(release: Mapping[str, Any], replicas: int) -> dict[s
     """The canary Deployment: the spec's template, `replicas` pods, selected by the track label."""
     name = release["metadata"]["name"]
     deployment = build_deployment(release)
-    deployment["metadata"] = child_metadata(release, canary_name(name), {**release_labels(name), TRACK_LABEL: CANARY})
+    deployment["metadata"] = child_metadata(
+        release, canary_name(name), {**release_labels(name), TRACK_LABEL: CANARY}
+    )
     deployment["spec"]["replicas"] = replicas
     deployment["spec"]["selector"] = {"matchLabels": canary_selector(name)}
     deployment["spec"]["template"]["metadata"]["labels"][TRACK_LABEL] = CANARY
@@ -64,7 +66,11 @@ def build_canary_service(release: Mapping[str, Any]) -> dict[str, Any]:
         "spec": {
             "selector": canary_selector(name),
             "ports": [
-                {"name": "http", "port": int(spec["service"].get("port", 80)), "targetPort": _target_port(release)}
+                {
+                    "name": "http",
+                    "port": int(spec["service"].get("port", 80)),
+                    "targetPort": _target_port(release),
+                }
             ],
         },
     }
@@ -79,5 +85,9 @@ def build_analysis_loadtest(
 ) -> dict[str, Any]:
     """The LoadTest of one `loadTest` measurement, aimed at the canary Service."""
     spec = release_spec(release.get("spec") or {})
-    name = analysis_loadtest_name(release["metadata"]["name"], revision_of(spec["template"]), step, metric, taken)
-    return copy.deepcopy(build_verification_loadtest(release, name=name, service=canary_service_name(release)))
+    name = analysis_loadtest_name(
+        release["metadata"]["name"], revision_of(spec["template"]), step, metric, taken
+    )
+    return copy.deepcopy(
+        build_verification_loadtest(release, name=name, service=canary_service_name(release))
+    )

@@ -186,9 +186,7 @@ def _advance(p: ReleasePass, index: int, why: str) -> None:
     if index >= len(steps):
         p.plan.events.append(Event("Normal", "CanaryPromoted", f"revision {p.revision}: {why}"))
     else:
-        p.plan.events.append(
-            Event("Normal", "CanaryStep", f"{why}; step {index}: {describe(steps[index])}")
-        )
+        p.plan.events.append(Event("Normal", "CanaryStep", f"{why}; step {index}: {describe(steps[index])}"))
 
 
 def promote_target(value: str | None, revision: str) -> int | str | None:

@@ -47,7 +47,10 @@ def _loadtest_measurement(
     if test is None:
         if not due:
             return None, False
-        p.act("create", build_analysis_loadtest(p.release, step=index, metric=metric["name"], taken=state["taken"]))
+        p.act(
+            "create",
+            build_analysis_loadtest(p.release, step=index, metric=metric["name"], taken=state["taken"]),
+        )
         return None, True
     status = test.get("status") or {}
     phase = _LOADTEST_PHASES.get(str(status.get("phase")))
@@ -96,7 +99,9 @@ def run_analysis(p: ReleasePass, index: int, analysis: Mapping[str, Any]) -> Out
             _record(metric_state, new)
             if new.phase != "Successful":
                 p.plan.events.append(
-                    Event("Warning", "Measurement", f"{metric['name']}: {new.phase} {new.value}: {new.message}")
+                    Event(
+                        "Warning", "Measurement", f"{metric['name']}: {new.phase} {new.value}: {new.message}"
+                    )
                 )
         verdict = judge(metric, _measurements(metric_state), p.now)
         metric_state.update(phase=verdict.phase, message=verdict.message)
@@ -106,7 +111,9 @@ def run_analysis(p: ReleasePass, index: int, analysis: Mapping[str, Any]) -> Out
     if overall.phase == "Running":
         after = None if running_tests else overall.next_measurement_in
         return Wait(f"analysis at step {index}: {overall.message}", after=after)
-    failing = next((m["name"] for m, v in zip(metrics, verdicts, strict=True) if v.phase == overall.phase), "")
+    failing = next(
+        (m["name"] for m, v in zip(metrics, verdicts, strict=True) if v.phase == overall.phase), ""
+    )
     said = f"analysis {failing} at step {index} {overall.phase.lower()}: {overall.message}"
     if overall.phase == "Successful":
         p.plan.events.append(Event("Normal", "AnalysisSuccessful", f"step {index}: {overall.message}"))
@@ -146,7 +153,9 @@ def due_measurements(snapshot: ReleaseSnapshot) -> list[Mapping[str, Any]]:
     if status.get("canaryRevision") != revision_of(spec["template"]):
         return []
     due = []
-    for metric, metric_state in zip(steps[index]["analysis"]["metrics"], state.get("metrics") or [], strict=False):
+    for metric, metric_state in zip(
+        steps[index]["analysis"]["metrics"], state.get("metrics") or [], strict=False
+    ):
         if provider_of(metric) == LOADTEST:
             continue
         verdict = judge(metric, _measurements(metric_state), snapshot.now)

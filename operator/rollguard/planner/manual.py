@@ -38,13 +38,15 @@ def _spent_promote(p: ReleasePass, value: str) -> bool:
     if p.old.get("canaryRevision") != p.revision:
         return False
     index = int(p.old.get("currentStepIndex") or 0)
-    return index > target if isinstance(target, int) else index >= len(
-        (p.spec["strategy"].get("canary") or {}).get("steps") or []
+    return (
+        index > target
+        if isinstance(target, int)
+        else index >= len((p.spec["strategy"].get("canary") or {}).get("steps") or [])
     )
 
 
 def consume_requests(p: ReleasePass) -> None:
-    spent = {}
+    spent: dict[str, None] = {}
     for key, is_spent in ((ABORT_ANNOTATION, _spent_abort), (PROMOTE_ANNOTATION, _spent_promote)):
         value = _annotation(p, key)
         if value is not None and is_spent(p, value):

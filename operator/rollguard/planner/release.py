@@ -1,8 +1,9 @@
 """The release planner: (spec, status, observed objects, now) in, actions and one status patch out.
 
 A release walks an ordered table of steps (lint, expand, canary, roll out,
-verify, contract); the canary step walks the spec's own list of steps. Each step is a small function that reports `Done`, `Wait` or a
-failure; the walk stops at the first unfinished step, as Argo Rollouts does.
+verify, contract; the canary step walks the spec's own list of steps). Each
+step is a small function that reports `Done`, `Wait` or a failure; the walk
+stops at the first unfinished step, as Argo Rollouts does.
 A step with no work in the spec is passed over without entering its phase.
 Completed steps are recorded in `status.completedSteps`, so a restarted
 operator resumes exactly where it stopped and never repeats a finished step.
@@ -14,8 +15,8 @@ import copy
 import dataclasses
 
 from rollguard.builders import build_deployment
-from rollguard.planner.conditions import parse_timestamp, timestamp
 from rollguard.planner.canary import scale_canary
+from rollguard.planner.conditions import parse_timestamp, timestamp
 from rollguard.planner.deployment import crashing, ensure_deployment
 from rollguard.planner.manual import abort, consume_requests
 from rollguard.planner.model import Event, Plan, ReleaseSnapshot
