@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import sys
 
 import pytest
 from fakecluster import FAILED_SUMMARY
-from operator_harness import Api, release_manifest, wait_for, with_loadtest
+from operator_harness import NAMESPACE, Api, release_manifest, wait_for, with_loadtest, write_kubeconfig
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
 
 V1 = "ghcr.io/rollguard/api:v1"
 V2 = "ghcr.io/rollguard/api:v2"
-RELEASE = "/apis/rollguard.dev/v1alpha1/namespaces/claims/apireleases/claims-api"
 STEPS = [
     {"setWeight": 50},
     {"pause": {}},
@@ -32,6 +34,24 @@ def replicas(api: Api, name: str) -> int | None:
     return deployment["spec"]["replicas"] if deployment else None
 
 
+async def rollguard(api: Api, tmp_path, *args: str) -> tuple[int, str]:
+    """`python -m rollguard ...` as a person runs it, against the emulator."""
+    env = {**os.environ, "KUBECONFIG": str(write_kubeconfig(api, tmp_path / "cli-kubeconfig"))}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "rollguard",
+        *args,
+        "-n",
+        NAMESPACE,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await asyncio.wait_for(process.communicate(), 60)
+    return int(process.returncode or 0), output.decode()
+
+
 async def stable_v1(api: Api) -> str:
     await api.apply(canary_release(V1))
     await wait_for(lambda: api.phase() == "Succeeded")
@@ -39,7 +59,9 @@ async def stable_v1(api: Api) -> str:
     return api.status()["stableRevision"]
 
 
-async def test_a_canary_waits_for_a_person_then_passes_its_analysis_and_is_promoted(api, operator, cluster):
+async def test_a_canary_waits_for_a_person_then_passes_its_analysis_and_is_promoted(
+    api, operator, cluster, tmp_path
+):
     stable = await stable_v1(api)
 
     await api.apply(canary_release(V2))
@@ -50,7 +72,14 @@ async def test_a_canary_waits_for_a_person_then_passes_its_analysis_and_is_promo
     assert api.image() == V1  # the stable Deployment's template is untouched while the canary runs
     assert "until promoted" in api.status()["message"]
 
-    await api.patch(RELEASE, {"metadata": {"annotations": {"rollguard.dev/promote": f"{revision}:1"}}})
+    code, shown = await rollguard(api, tmp_path, "status", "claims-api")
+    assert code == 0, shown
+    assert "▶ 1: pause until promoted" in shown
+    assert "✔ 0: setWeight 50" in shown
+
+    code, said = await rollguard(api, tmp_path, "promote", "claims-api")
+    assert code == 0, said
+    assert f"rollguard.dev/promote={revision}:1" in said
     await wait_for(lambda: api.phase() == "Succeeded", 30)
 
     status = api.status()
