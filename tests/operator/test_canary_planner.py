@@ -508,3 +508,13 @@ ONE_KEY = "each canary step has exactly one of setWeight, pause or analysis"
 )
 def test_the_step_rules(steps, refused):
     assert [rule["message"] for rule in STEP_RULES if not cel_holds(rule["rule"], steps)] == refused
+
+
+def test_a_load_test_analysis_without_a_load_test_image_is_an_invalid_spec():
+    rel = release(
+        at_step(2, 25), replicas=4, strategy={"canary": {"steps": STEPS}}, loadTest={"enabled": False}
+    )
+    plan = plan_release(world(rel))
+
+    assert (plan.status["phase"], plan.status["reason"]) == ("Failed", "InvalidSpec")
+    assert "spec.loadTest.image" in plan.status["message"]
