@@ -518,3 +518,22 @@ def test_a_load_test_analysis_without_a_load_test_image_is_an_invalid_spec():
 
     assert (plan.status["phase"], plan.status["reason"]) == ("Failed", "InvalidSpec")
     assert "spec.loadTest.image" in plan.status["message"]
+
+
+def test_a_superseded_canary_stands_down_before_the_new_revision_lints():
+    """Generation 3 (v3) arrives while v2's canary serves a quarter of the requests."""
+    v3 = {
+        "metadata": {"labels": {"app": "api"}},
+        "spec": {"containers": [{"name": "api", "image": "api:v3"}]},
+    }
+    walking = canary_release(at_step(3, 25))
+    rel = copy.deepcopy(walking)
+    rel["metadata"]["generation"] = 3
+    rel["spec"]["template"] = v3
+    plan = plan_release(world(rel, canary=canary(walking, 1)))
+
+    assert plan.status["phase"] == "Linting"
+    bodies = {(a.kind, a.name): a.body for a in plan.actions if a.verb == "patch"}
+    assert bodies[("Deployment", "api-canary")] == [{"op": "add", "path": "/spec/replicas", "value": 0}]
+    assert bodies[("Deployment", "api")] == [{"op": "add", "path": "/spec/replicas", "value": 4}]
+    assert "Superseded" in reasons(plan)

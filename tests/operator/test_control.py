@@ -78,7 +78,8 @@ def test_status_marks_the_current_step_and_lists_the_measurements():
     assert "▶ 2: analysis errors" in shown
     assert "Weight:     25%" in shown
     assert "T Successful 0.01" in shown
-    assert "current r2" in shown and "stable r1" in shown
+    assert "current r2" in shown
+    assert "stable r1" in shown
 
 
 def test_status_marks_the_step_that_failed():

@@ -254,6 +254,21 @@ def _run(p: ReleasePass, index: int, step: Mapping[str, Any]) -> Outcome:
     return run_analysis(p, index, step["analysis"])
 
 
+def stand_down(p: ReleasePass) -> None:
+    """A canary of another revision (one a new generation superseded) serves no longer: its pods go
+    and the stable Deployment gets its full count back, before the new revision's first step."""
+    canary = p.snap.canary
+    if canary is None or deployment_revision(canary) == p.revision:
+        return
+    if not (canary.get("spec") or {}).get("replicas"):
+        return
+    scale_canary(p, 0)
+    deployment = p.snap.deployment
+    stable_revision = p.status.get("stableRevision")
+    if deployment is not None and stable_revision and deployment_revision(deployment) == stable_revision:
+        _hold_stable(p, int(p.spec["replicas"]))
+
+
 def retire(p: ReleasePass) -> Outcome | None:
     """After the promotion the canary Deployment goes to zero; None once it is."""
     if pending := scale_canary(p, 0):

@@ -15,7 +15,7 @@ import copy
 import dataclasses
 
 from rollguard.builders import build_deployment
-from rollguard.planner.canary import scale_canary
+from rollguard.planner.canary import scale_canary, stand_down
 from rollguard.planner.conditions import parse_timestamp, timestamp
 from rollguard.planner.deployment import crashing, ensure_deployment
 from rollguard.planner.manual import abort, consume_requests
@@ -98,6 +98,7 @@ def plan_release(snapshot: ReleaseSnapshot) -> Plan:
         hold(p)
         return result(p)
     resume(p)
+    stand_down(p)
     completed: list[str] = p.status.setdefault("completedSteps", [])
     for step in STEPS:
         if step.key in completed:
