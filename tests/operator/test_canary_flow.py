@@ -124,3 +124,47 @@ async def test_a_failing_load_test_analysis_aborts_the_canary_and_the_stable_rev
     await wait_for(lambda: (replicas(api, "claims-api-canary"), replicas(api, "claims-api")) == (0, 4))
     assert not any(job.startswith(f"claims-api-contract-{revision}") for job in api.jobs())
     assert {"AnalysisFailed", "RollingBack", "RolledBack"} <= {reason for _, reason in api.events()}
+
+
+async def test_a_web_analysis_that_measures_too_many_errors_aborts_the_canary(api, operator, cluster):
+    """The runtime measures through the analysis providers; the planner judges and aborts."""
+    pytest.importorskip("rollguard.analysis.providers")
+    import http.server
+    import threading
+
+    class Ratio(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = json.dumps({"data": {"ratio": 0.5}}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Ratio)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        await stable_v1(api)
+        body = canary_release(V2)
+        url = f"http://127.0.0.1:{server.server_address[1]}/errors?revision={{{{args.canaryRevision}}}}"
+        metric = {
+            "name": "error-ratio",
+            "interval": "1s",
+            "successCondition": "result <= 0.05",
+            "provider": {"web": {"url": url, "jsonPath": "$.data.ratio", "timeout": "2s"}},
+        }
+        body["spec"]["strategy"]["canary"]["steps"] = [{"setWeight": 25}, {"analysis": {"metrics": [metric]}}]
+        await api.apply(body)
+        await wait_for(lambda: api.phase() == "RolledBack", 30)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    status = api.status()
+    assert status["reason"] == "AnalysisFailed"
+    assert "analysis error-ratio at step 1 failed" in status["message"]
+    assert status["analysis"]["metrics"][0]["measurements"][0]["phase"] == "Failed"
+    assert api.image() == V1
