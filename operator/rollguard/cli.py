@@ -1,4 +1,5 @@
-"""The `rollguard` command line: `run` the operator, `verify` a Service's recovery, `wait` for a release."""
+"""The `rollguard` command line: `run` the operator, `verify` a Service's recovery, `wait` for a
+release, and `promote`, `abort`, `retry` or show the `status` of one."""
 
 from __future__ import annotations
 
@@ -137,6 +138,31 @@ def _wait(args: argparse.Namespace) -> int:
     return outcome.code
 
 
+def _control(args: argparse.Namespace) -> int:
+    from rollguard import control
+
+    outcome = asyncio.run(
+        control.run(args.command, args.release, args.namespace, full=getattr(args, "full", False))
+    )
+    print(outcome.line)
+    return outcome.code
+
+
+def _control_commands(commands: Any) -> None:
+    for action, meaning in (
+        ("promote", "skip the canary's current step (a pause, an analysis); --full skips every step left"),
+        ("abort", "roll a release in flight back to its stable revision (a canary's pods go at once)"),
+        ("retry", "release the held failed revision again, from its first step"),
+        ("status", "the release's steps (the current one marked), its analysis results and revisions"),
+    ):
+        parser = commands.add_parser(action, help=meaning)
+        parser.add_argument("release", metavar="NAME", help="the ApiRelease (NAME or apirelease/NAME)")
+        parser.add_argument("--namespace", "-n", help="default: the kubeconfig context's namespace")
+        if action == "promote":
+            parser.add_argument("--full", action="store_true", help="promote to 100%% at once")
+        parser.set_defaults(handler=_control)
+
+
 def _release_reference(value: str) -> str:
     from rollguard.wait import parse_reference
 
@@ -196,6 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--timeout", type=float, default=600.0, help="seconds before giving up (default: %(default)s)"
     )
     wait.set_defaults(handler=_wait)
+    _control_commands(commands)
 
     return parser
 

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from rollguard.builders.spec import API_VERSION, LOADTEST_LABEL, RELEASE_LABEL, ROLE_LABEL
+from rollguard.builders.spec import API_VERSION, LOADTEST_LABEL, RELEASE_LABEL, ROLE_LABEL, TRACK_LABEL
 from rollguard.kube import ApiError, KubeClient
 from rollguard.throttle import backoff_delay
 
@@ -61,6 +61,8 @@ RELEASE_JOBS = Source("batch/v1", "Job", RELEASE_LABEL, RELEASE_LABEL, ("ApiRele
 MASTER_PODS = Source("v1", "Pod", f"{LOADTEST_LABEL},{ROLE_LABEL}=master", LOADTEST_LABEL, ("LoadTest",))
 LOADTEST_JOBS = Source("batch/v1", "Job", LOADTEST_LABEL, LOADTEST_LABEL, ("LoadTest",))
 LOADTEST_SERVICES = Source("v1", "Service", LOADTEST_LABEL, LOADTEST_LABEL, ("LoadTest",))
+# The canary Services a release owns (they carry the track label; the release's own Service does not).
+RELEASE_SERVICES = Source("v1", "Service", f"{RELEASE_LABEL},{TRACK_LABEL}", RELEASE_LABEL, ("ApiRelease",))
 SOURCES = (
     RELEASES,
     LOADTESTS,
@@ -70,6 +72,7 @@ SOURCES = (
     MASTER_PODS,
     LOADTEST_JOBS,
     LOADTEST_SERVICES,
+    RELEASE_SERVICES,
 )
 
 

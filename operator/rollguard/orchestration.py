@@ -17,6 +17,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from rollguard import metrics, probe
+from rollguard.analysis.providers import measure
+from rollguard.builders.canary import canary_name
 from rollguard.builders.loadtest import verification_name
 from rollguard.builders.spec import API_VERSION, release_spec, revision_of
 from rollguard.informers import (
@@ -27,6 +29,7 @@ from rollguard.informers import (
     MASTER_PODS,
     RELEASE_JOBS,
     RELEASE_PODS,
+    RELEASE_SERVICES,
     RELEASES,
     Cache,
     Owner,
@@ -44,6 +47,7 @@ from rollguard.planner import (
     plan_release,
     wants_probe,
 )
+from rollguard.planner.canary_analysis import analysis_args, due_measurements
 from rollguard.planner.history import loadtests_to_prune
 from rollguard.planner.loadtest import FINISHED
 
@@ -61,6 +65,13 @@ class _Gate:
 
 def _now() -> datetime.datetime:
     return datetime.datetime.now(tz=datetime.UTC)
+
+
+async def _measure(snapshot: ReleaseSnapshot, due: list[Mapping[str, Any]]) -> dict[str, Any]:
+    """One measurement of each due `prometheus` or `web` metric, taken at once."""
+    args = analysis_args(snapshot.release)
+    taken = await asyncio.gather(*(measure(metric, args, _now) for metric in due))
+    return {metric["name"]: measurement for metric, measurement in zip(due, taken, strict=True)}
 
 
 class Refused(Exception):
@@ -157,6 +168,9 @@ class Reconciler:
             jobs={job["metadata"]["name"]: job for job in scope[RELEASE_JOBS].owned_by(name)},
             loadtest=loadtest,
             now=_now(),
+            canary=scope[DEPLOYMENTS].get(canary_name(name)),
+            services={svc["metadata"]["name"]: svc for svc in scope[RELEASE_SERVICES].owned_by(name)},
+            loadtests={test["metadata"]["name"]: test for test in scope[LOADTESTS].owned_by(name)},
         )
 
     async def _release_pass(self, namespace: str, name: str) -> Plan | None:
@@ -168,6 +182,8 @@ class Reconciler:
         if target := wants_probe(snapshot):
             result = await probe.check(probe.service_url(target), target.timeout_seconds)
             snapshot = dataclasses.replace(snapshot, probe=result, now=_now())
+        if due := due_measurements(snapshot):
+            snapshot = dataclasses.replace(snapshot, measurements=await _measure(snapshot, due), now=_now())
         plan = plan_release(snapshot)
         plan.actions += await self._pruned(release, snapshot)
         try:

@@ -38,6 +38,9 @@ PASSED_SUMMARY = {
     "worst": [{"name": "GET /api/v1/claims/", "p95Ms": 120, "failures": 0}],
     "thresholds": {"p95Ms": 500, "errorRatePercent": 5},
 }
+# Which Deployment made a pod (a ReplicaSet's owner reference, as far as this fake goes): a canary
+# Deployment beside the stable one works on its own pods only.
+OWNER_LABEL = "fake.rollguard.dev/deployment"
 # What the controllers follow: plural -> (group/version, plural).
 _FOLLOWED = {"pods": ("v1", "pods"), "deployments": ("apps/v1", "deployments"), "jobs": ("batch/v1", "jobs")}
 FAILED_SUMMARY = {
@@ -129,7 +132,7 @@ class FakeCluster:
         self.tick = tick
         self.job_runs: collections.Counter[str] = collections.Counter()
         self.job_order: list[str] = []
-        self.ready_pods = 0
+        self._ready: dict[str, int] = {}
         # When the kubelet wrote the pod status that decides the release's health (for benchmarks).
         self.decisive_at: dict[str, float] = {}
         self._born: dict[str, float] = {}
@@ -145,6 +148,11 @@ class FakeCluster:
         # Changes seen so far: a Deployment is settled only if nothing changed while it was worked on.
         self._changes = 0
         self._changed = asyncio.Event()
+
+    @property
+    def ready_pods(self) -> int:
+        """Ready pods behind the release's Service: every Deployment's."""
+        return sum(self._ready.values())
 
     # -- HTTP ------------------------------------------------------------------
 
@@ -302,7 +310,7 @@ class FakeCluster:
         labels = template["metadata"]["labels"]
         revision = labels[REVISION_LABEL]
         replicas = spec.get("replicas", 1)
-        mine = all_pods
+        mine = [pod for pod in all_pods if pod["metadata"]["labels"].get(OWNER_LABEL, name) == name]
         current = [pod for pod in mine if pod["metadata"]["labels"].get(REVISION_LABEL) == revision]
         older = [pod for pod in mine if pod["metadata"]["labels"].get(REVISION_LABEL) != revision]
         # A paused Deployment starts no pods of a new template and removes none of the old ones.
@@ -315,10 +323,19 @@ class FakeCluster:
             body = {
                 "apiVersion": "v1",
                 "kind": "Pod",
-                "metadata": {"name": pod_name, "namespace": self.namespace, "labels": dict(labels)},
+                "metadata": {
+                    "name": pod_name,
+                    "namespace": self.namespace,
+                    "labels": {**labels, OWNER_LABEL: name},
+                },
                 "spec": template["spec"],
             }
             await self._post("v1", "pods", body)
+        # Scaled down: the newest pods beyond the count go.
+        for pod in sorted(current, key=lambda pod: pod["metadata"]["name"])[max(replicas, 0) :]:
+            wrote = True
+            await self._delete("v1", "pods", pod["metadata"]["name"])
+        current = sorted(current, key=lambda pod: pod["metadata"]["name"])[: max(replicas, 0)]
         behaviour = self._behaviour(template)
         for pod in current:
             wrote = await self._kubelet(pod, behaviour) or wrote
@@ -329,7 +346,7 @@ class FakeCluster:
                 await self._delete("v1", "pods", pod["metadata"]["name"])
             older = []
         ready_old = sum(1 for pod in older if self._is_ready(pod))
-        self.ready_pods = ready_new + ready_old
+        self._ready[name] = ready_new + ready_old
         progressing = {"type": "Progressing", "status": "True", "reason": "ReplicaSetUpdated"}
         if ready_new >= replicas:
             progressing["reason"] = "NewReplicaSetAvailable"

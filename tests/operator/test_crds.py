@@ -155,6 +155,8 @@ def test_the_apirelease_printer_columns():
         "Phase",
         "Image",
         "Stable",
+        "Step",
+        "Weight",
         "Ready",
         "Age",
     ]

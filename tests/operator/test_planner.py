@@ -159,7 +159,7 @@ def test_a_release_without_migrations_never_enters_linting_or_expanding():
     assert plan.status["phase"] == "RollingOut"
     assert [event.reason for event in plan.events] == ["Pending", "RollingOut"]
     assert [phase for phase, _ in plan.phase_exits] == ["Pending"]
-    assert plan.status["completedSteps"] == ["lint", "expand"]
+    assert plan.status["completedSteps"] == ["lint", "expand", "canary"]
     assert plan.status["migrations"] == {"lint": "Skipped", "expand": "Skipped"}
     assert condition(plan, "MigrationsApplied")["reason"] == "MigrationsDisabled"
 

@@ -232,7 +232,7 @@ async def test_pausing_holds_the_step_and_resuming_continues_from_it(api, operat
     await wait_for(lambda: (api.deployment() or {}).get("spec", {}).get("paused") is True)
     await wait_for(lambda: api.condition("Reconciling").get("reason") == "Paused")
     assert api.phase() == "Verifying"
-    assert api.status()["completedSteps"] == ["lint", "expand", "rollout"]
+    assert api.status()["completedSteps"] == ["lint", "expand", "canary", "rollout"]
 
     script.jobs.clear()
     await api.apply(with_loadtest(release_manifest(image=V2, paused=False)))

@@ -29,14 +29,17 @@ def verification_name(release_name: str, revision: str) -> str:
     return fit_name(f"{release_name}-verify-{revision}")
 
 
-def build_verification_loadtest(release: Mapping[str, Any]) -> dict[str, Any]:
-    """The LoadTest that verifies the release's current revision through its Service."""
-    name = release["metadata"]["name"]
+def build_verification_loadtest(
+    release: Mapping[str, Any], *, name: str | None = None, service: str | None = None
+) -> dict[str, Any]:
+    """The LoadTest that verifies the release's current revision through its Service (or, for a
+    canary analysis, through `service` under the LoadTest name `name`)."""
+    release_name = release["metadata"]["name"]
     spec = release_spec(release.get("spec", {}))
     revision = revision_of(spec["template"])
     test = spec["loadTest"]
     lt_spec: dict[str, Any] = {
-        "target": {"service": spec["service"]["name"], "port": spec["service"].get("port", 80)},
+        "target": {"service": service or spec["service"]["name"], "port": spec["service"].get("port", 80)},
         "image": test.get("image", ""),
         "users": test["users"],
         "spawnRate": test["spawnRate"],
@@ -48,11 +51,11 @@ def build_verification_loadtest(release: Mapping[str, Any]) -> dict[str, Any]:
     for optional in ("locustfile", "tokenSecretRef", "env"):
         if optional in test:
             lt_spec[optional] = copy.deepcopy(test[optional])
-    labels = {**release_labels(name), REVISION_LABEL: revision}
+    labels = {**release_labels(release_name), REVISION_LABEL: revision}
     return {
         "apiVersion": "rollguard.dev/v1alpha1",
         "kind": "LoadTest",
-        "metadata": child_metadata(release, verification_name(name, revision), labels),
+        "metadata": child_metadata(release, name or verification_name(release_name, revision), labels),
         "spec": lt_spec,
     }
 

@@ -22,9 +22,14 @@ API_VERSION = f"{GROUP}/{VERSION}"
 RELEASE_LABEL = "rollguard.dev/release"
 REVISION_LABEL = "rollguard.dev/revision"
 ROLE_LABEL = "rollguard.dev/role"
+# Set on the canary's pods only: the canary Deployment and Service select by it.
+TRACK_LABEL = "rollguard.dev/track"
 LOADTEST_LABEL = "rollguard.dev/loadtest"
 APPROVE_CONTRACT_ANNOTATION = "rollguard.dev/approve-contract"
 RETRY_ANNOTATION = "rollguard.dev/retry"
+# Manual control of a canary: `<revision>` promotes fully, `<revision>:<step>` skips that step.
+PROMOTE_ANNOTATION = "rollguard.dev/promote"
+ABORT_ANNOTATION = "rollguard.dev/abort"
 
 # A finished Job stays long enough for `kubectl logs`, then the cluster removes it.
 JOB_TTL_SECONDS = 3600

@@ -7,6 +7,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from rollguard.analysis.model import Measurement
+
 Verb = Literal["create", "patch", "delete"]
 
 
@@ -59,6 +61,12 @@ class ReleaseSnapshot:
     loadtest: Mapping[str, Any] | None
     now: datetime.datetime
     probe: ProbeResult | None = None
+    # The canary Deployment, the release's canary Services and every LoadTest it owns, by name.
+    canary: Mapping[str, Any] | None = None
+    services: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    loadtests: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # Measurements the runtime took this pass for the current analysis step, by metric name.
+    measurements: Mapping[str, Measurement] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """The release planner: (spec, status, observed objects, now) in, actions and one status patch out.
 
-A release walks an ordered table of steps (lint, expand, roll out, verify,
-contract). Each step is a small function that reports `Done`, `Wait` or a
-failure; the walk stops at the first unfinished step, as Argo Rollouts does.
+A release walks an ordered table of steps (lint, expand, canary, roll out,
+verify, contract; the canary step walks the spec's own list of steps). Each
+step is a small function that reports `Done`, `Wait` or a failure; the walk
+stops at the first unfinished step, as Argo Rollouts does.
 A step with no work in the spec is passed over without entering its phase.
 Completed steps are recorded in `status.completedSteps`, so a restarted
 operator resumes exactly where it stopped and never repeats a finished step.
@@ -14,8 +15,10 @@ import copy
 import dataclasses
 
 from rollguard.builders import build_deployment
+from rollguard.planner.canary import scale_canary, stand_down
 from rollguard.planner.conditions import parse_timestamp, timestamp
 from rollguard.planner.deployment import crashing, ensure_deployment
+from rollguard.planner.manual import abort, consume_requests
 from rollguard.planner.model import Event, Plan, ReleaseSnapshot
 from rollguard.planner.objects import deployment_revision
 from rollguard.planner.patches import apply_merge_patch
@@ -46,9 +49,10 @@ def hold(p: ReleasePass) -> None:
 def resume(p: ReleasePass) -> None:
     """Back from a pause: the time spent paused does not count against the step's timeout."""
     paused_at = parse_timestamp(p.status.pop("pausedAt", None))
-    started = parse_timestamp(p.status.get("phaseStartedAt"))
-    if paused_at and started:
-        p.status["phaseStartedAt"] = timestamp(started + (p.now - paused_at))
+    for key in ("phaseStartedAt", "stepStartedAt"):
+        started = parse_timestamp(p.status.get(key))
+        if paused_at and started:
+            p.status[key] = timestamp(started + (p.now - paused_at))
     deployment = p.snap.deployment
     if deployment is not None and (deployment.get("spec") or {}).get("paused"):
         unpause = [{"op": "add", "path": "/spec/paused", "value": False}]
@@ -61,6 +65,7 @@ def keep_stable(p: ReleasePass) -> None:
         return
     if p.spec["paused"]:
         return
+    scale_canary(p, 0)
     if ensure_deployment(p, p.status["stableTemplate"], p.status["stableRevision"]):
         stable = p.status["stableRevision"]
         p.plan.events.append(
@@ -80,6 +85,9 @@ def plan_release(snapshot: ReleaseSnapshot) -> Plan:
             p.finish(Fail("Failed", "InvalidSpec", problem))
         return result(p)
     p.consume_retry()
+    consume_requests(p)
+    if abort(p):
+        return result(p)
     if p.status.get("phase") in TERMINAL:
         keep_stable(p)
         return result(p)
@@ -90,6 +98,7 @@ def plan_release(snapshot: ReleaseSnapshot) -> Plan:
         hold(p)
         return result(p)
     resume(p)
+    stand_down(p)
     completed: list[str] = p.status.setdefault("completedSteps", [])
     for step in STEPS:
         if step.key in completed:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rollguard.builders.spec import release_spec
+from rollguard.planner.canary import scale_canary
 from rollguard.planner.conditions import parse_timestamp, timestamp
 from rollguard.planner.deployment import ensure_deployment
 from rollguard.planner.model import ProbeTarget, ReleaseSnapshot
@@ -47,7 +48,9 @@ def wants_probe(snapshot: ReleaseSnapshot) -> ProbeTarget | None:
 
 def rolling_back(p: ReleasePass) -> Outcome:
     stable = p.status["stableRevision"]
-    if pending := ensure_deployment(p, p.status["stableTemplate"], stable):
+    # A canary's pods go at once; the stable Deployment gets its full replica count back.
+    canary_pending = scale_canary(p, 0)
+    if pending := ensure_deployment(p, p.status["stableTemplate"], stable) or canary_pending:
         return pending
     assert p.snap.deployment is not None
     rollback = p.status.setdefault("rollback", {})

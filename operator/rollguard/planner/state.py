@@ -145,7 +145,10 @@ class ReleasePass:
                     f"{self.status.get('currentRevision')} in {was}",
                 )
             )
-        for stale in ("loadTest", "rollback", "reason", "migrations", "completedSteps", "pausedAt"):
+        for stale in (
+            *("loadTest", "rollback", "reason", "migrations", "completedSteps", "pausedAt"),
+            *("currentStepIndex", "canaryWeight", "canaryRevision", "stepStartedAt", "analysis"),
+        ):
             self.status.pop(stale, None)
         self.status.pop("failedRevision", None)
         self.status.update(

@@ -1,4 +1,4 @@
-"""The steps a release walks in order: lint, expand, roll out, verify, contract.
+"""The steps a release walks in order: lint, expand, canary, roll out, verify, contract.
 
 Each step reports `Done`, `Wait` or a failure; the walk stops at the first unfinished one.
 A step the spec gives no work (migrations off, no load test) is recorded as done without
@@ -21,6 +21,7 @@ from rollguard.builders.spec import (
     REVISION_LABEL,
     ROLE_LABEL,
 )
+from rollguard.planner.canary import canarying, retire, walk
 from rollguard.planner.deployment import crashing, ensure_deployment
 from rollguard.planner.health import rollout_verdict
 from rollguard.planner.model import Event
@@ -130,7 +131,9 @@ def rollout(p: ReleasePass) -> Outcome:
     if verdict.state == "failed":
         return Rollback(verdict.reason, verdict.message)
     if verdict.state == "healthy":
-        return Done()
+        # A promoted canary (or one a changed strategy left behind) goes once the stable Deployment
+        # runs the new revision on every replica.
+        return retire(p) or Done()
     remaining = health["readyTimeoutSeconds"] - p.elapsed()
     # Woken by pod changes; the deadline itself is the one moment no change announces.
     return Wait(verdict.message, after=max(0.2, remaining + 0.1))
@@ -229,6 +232,7 @@ class Step:
 STEPS: tuple[Step, ...] = (
     Step("Linting", "lint", lint, _linting),
     Step("Expanding", "expand", expand, _migrating),
+    Step("Canary", "canary", walk, canarying),
     Step("RollingOut", "rollout", rollout),
     Step("Verifying", "verify", verify, _load_testing),
     Step("Contracting", "contract", contract, _contracting),

@@ -21,4 +21,12 @@ def spec_problem(spec: dict[str, Any]) -> str | None:
         return "spec.loadTest needs spec.service: the load test targets the release's Service"
     if spec["loadTest"]["enabled"] and not spec["loadTest"].get("image"):
         return "spec.loadTest.image is required when the load test is enabled"
+    steps = (spec["strategy"].get("canary") or {}).get("steps") or []
+    load_tested = any(
+        "loadTest" in (metric.get("provider") or {})
+        for step in steps
+        for metric in (step.get("analysis") or {}).get("metrics") or []
+    )
+    if load_tested and not (spec.get("service") and spec["loadTest"].get("image")):
+        return "a loadTest analysis needs spec.service and spec.loadTest.image (its load test's settings)"
     return None
