@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from rollguard_sandbox.kube import DEPLOYMENTS, JOBS, PODS, Kind, KubeClient
+from rollguard.kube import ApiError, KubeClient
 from rollguard_sandbox.kubelet import FINALIZER, now_stamp
 from rollguard_sandbox.rollout import (
     PodView,
@@ -22,6 +22,9 @@ from rollguard_sandbox.rollout import (
 )
 
 HASH_LABEL = "pod-template-hash"
+# (apiVersion, kind) of the owners whose pods these controllers make.
+DEPLOYMENT = ("apps/v1", "Deployment")
+JOB = ("batch/v1", "Job")
 
 
 def owner_of(obj: Mapping[str, Any]) -> tuple[str, str] | None:
@@ -44,12 +47,19 @@ def _created(obj: Mapping[str, Any]) -> float:
 
 
 def pod_from_template(
-    template: Mapping[str, Any], *, owner: Mapping[str, Any], kind: Kind, name: str, labels: Mapping[str, str]
+    template: Mapping[str, Any],
+    *,
+    owner: Mapping[str, Any],
+    kind: tuple[str, str],
+    name: str,
+    labels: Mapping[str, str],
 ) -> dict[str, Any]:
     """A pod for `owner`, carrying the kubelet's finalizer so that deletion waits for the drain."""
     meta = template.get("metadata") or {}
     owner_meta = owner["metadata"]
     return {
+        "apiVersion": "v1",
+        "kind": "Pod",
         "metadata": {
             "name": name,
             "namespace": owner_meta.get("namespace", "default"),
@@ -60,8 +70,8 @@ def pod_from_template(
             "finalizers": [FINALIZER],
             "ownerReferences": [
                 {
-                    "apiVersion": kind.api_version,
-                    "kind": kind.kind,
+                    "apiVersion": kind[0],
+                    "kind": kind[1],
                     "name": owner_meta["name"],
                     "uid": owner_meta.get("uid", ""),
                     "controller": True,
@@ -72,6 +82,17 @@ def pod_from_template(
         "spec": dict(template.get("spec") or {}),
         "status": {"phase": "Pending"},
     }
+
+
+async def patch_status(
+    client: KubeClient, kind: tuple[str, str], namespace: str, name: str, status: Mapping[str, Any]
+) -> None:
+    """Write an object's status; one deleted meanwhile has none to write."""
+    try:
+        await client.patch(*kind, namespace, name, {"status": dict(status)}, subresource="status")
+    except ApiError as error:
+        if error.status != 404:
+            raise
 
 
 def _suffix() -> str:
@@ -125,16 +146,16 @@ class DeploymentController:
                 desired=desired, max_surge=surge, max_unavailable=unavailable, revision=revision, pods=views
             )
             for pod_name in step.delete:
-                await self.client.delete(PODS, namespace, pod_name)
+                await self.client.delete("v1", "Pod", namespace, pod_name)
             for _ in range(step.create):
                 pod = pod_from_template(
                     template,
                     owner=deploy,
-                    kind=DEPLOYMENTS,
+                    kind=DEPLOYMENT,
                     name=f"{name}-{revision}-{_suffix()}",
                     labels={HASH_LABEL: revision},
                 )
-                await self.client.create(PODS, namespace, pod)
+                await self.client.create(pod)
 
         counts = RolloutCounts.of(views, revision)
         signature = (revision, desired, counts)
@@ -154,7 +175,7 @@ class DeploymentController:
             progress_stamp=previous[2],
         )
         if status != deploy.get("status"):
-            await self.client.patch(DEPLOYMENTS, namespace, name, {"status": status}, status=True)
+            await patch_status(self.client, DEPLOYMENT, namespace, name, status)
 
 
 def _condition(kind: str, reason: str, message: str) -> dict[str, str]:
@@ -219,22 +240,22 @@ class JobController:
                 "controller-uid": meta.get("uid", ""),
             }
             pod = pod_from_template(
-                spec.get("template") or {}, owner=job, kind=JOBS, name=f"{name}-{_suffix()}", labels=labels
+                spec.get("template") or {}, owner=job, kind=JOB, name=f"{name}-{_suffix()}", labels=labels
             )
             pod["spec"].setdefault("restartPolicy", "Never")
-            await self.client.create(PODS, namespace, pod)
+            await self.client.create(pod)
             active = [pod]
 
         if finished is not None:
             for pod in active:
-                await self.client.delete(PODS, namespace, pod["metadata"]["name"])
+                await self.client.delete("v1", "Pod", namespace, pod["metadata"]["name"])
             active = []
             status["conditions"] = [*(status.get("conditions") or []), finished]
             if finished["type"] == "Complete":
                 status["completionTime"] = now_stamp()
         status.update(active=len(active), succeeded=succeeded, failed=failed)
         if status != job.get("status"):
-            await self.client.patch(JOBS, namespace, name, {"status": status}, status=True)
+            await patch_status(self.client, JOB, namespace, name, status)
 
 
 async def collect_orphans(
@@ -247,4 +268,4 @@ async def collect_orphans(
         if owner is None or pod["metadata"].get("deletionTimestamp"):
             continue
         if (owner[0], namespace, owner[1]) not in owners:
-            await client.delete(PODS, namespace, pod["metadata"]["name"])
+            await client.delete("v1", "Pod", namespace, pod["metadata"]["name"])

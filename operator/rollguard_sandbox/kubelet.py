@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rollguard.kube import KubeClient
 from rollguard_sandbox import processes
 from rollguard_sandbox.backoff import crash_backoff, should_reset
 from rollguard_sandbox.checks import run_check
@@ -32,7 +33,6 @@ from rollguard_sandbox.containers import (
     secret_text,
 )
 from rollguard_sandbox.endpoints import PodEndpoints
-from rollguard_sandbox.kube import CONFIGMAPS, PODS, SECRETS, KubeClient
 from rollguard_sandbox.probes import ProbeKind, ProbeTracker, parse_probe
 
 FINALIZER = "sandbox.rollguard.dev/kubelet"
@@ -97,7 +97,9 @@ class Snapshot:
 
     @classmethod
     async def read(cls, client: KubeClient, namespace: str) -> Snapshot:
-        return cls(await client.list(SECRETS, namespace), await client.list(CONFIGMAPS, namespace))
+        return cls(
+            await client.list("v1", "Secret", namespace), await client.list("v1", "ConfigMap", namespace)
+        )
 
 
 @dataclass
@@ -455,7 +457,9 @@ class PodWorker:
 
     async def _write_status(self) -> None:
         with contextlib.suppress(Exception):
-            await self.client.patch(PODS, self.namespace, self.name, {"status": self.status()}, status=True)
+            await self.client.patch(
+                "v1", "Pod", self.namespace, self.name, {"status": self.status()}, subresource="status"
+            )
 
     async def terminate(self) -> None:
         """Leave the endpoints, wait for the drain, SIGTERM the containers, then release the pod."""

@@ -8,8 +8,8 @@ import logging
 from typing import Any
 
 from localdb import free_port
+from rollguard.kube import KubeClient
 from rollguard_sandbox.endpoints import PodEndpoints
-from rollguard_sandbox.kube import PODS, KubeClient
 from rollguard_sandbox.kubelet import FINALIZER, NodeConfig, PodWorker
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,9 @@ class Node:
         if finalizers is not None and FINALIZER in finalizers:
             rest = [name for name in finalizers if name != FINALIZER]
             with contextlib.suppress(Exception):
-                await self.client.patch(PODS, key[0], key[1], {"metadata": {"finalizers": rest or None}})
+                await self.client.patch(
+                    "v1", "Pod", key[0], key[1], {"metadata": {"finalizers": rest or None}}
+                )
 
     async def shutdown(self) -> None:
         """Stop every pod now (without the drain delay), e.g. when the sandbox exits."""
