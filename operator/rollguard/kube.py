@@ -15,7 +15,7 @@ import ssl
 import tempfile
 from collections.abc import AsyncGenerator, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, Self
 
 import aiohttp
 
@@ -189,7 +189,7 @@ class KubeClient:
         self.retries = 0
 
     @classmethod
-    def for_server(cls, server: str, *, token: str | None = None, **options: Any) -> KubeClient:
+    def for_server(cls, server: str, *, token: str | None = None, **options: Any) -> Self:
         """A client of `server` that needs no login (options as for the constructor)."""
         client = cls(**options)
         client._info = Connection(server, token)

@@ -28,13 +28,12 @@ from rollguard_sandbox import podman, processes, report
 from rollguard_sandbox.chart import apply
 from rollguard_sandbox.checkout import PACKAGE_DIR, Checkout
 from rollguard_sandbox.cluster import running_cluster
-from rollguard_sandbox.controllers import HASH_LABEL, owner_of, pod_ready
 from rollguard_sandbox.database import applied_migrations, embedded_postgres, migration_jobs, seed
 from rollguard_sandbox.kubelet import RUN_LABEL, NodeConfig
 from rollguard_sandbox.prober import Prober, ProbeTally, window
-from rollguard_sandbox.rollout import template_hash
 from rollguard_sandbox.runtime import LocalRuntime
 from rollguard_sandbox.story import APIRELEASES, ReleaseResult, Step, StoryRunner, load_story
+from rollguard_sandbox.workloads import HASH_LABEL, owner_of, pod_ready, template_hash
 
 NAMESPACE = "default"
 RELEASE = "claims-api"
