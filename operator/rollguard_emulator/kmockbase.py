@@ -40,15 +40,14 @@ PRIVATE_FUNCTIONS = (("kmock._internal.dicts", "patch_dict"),)
 
 
 class KmockChanged(RuntimeError):
-    """The installed kmock no longer has what the emulator uses."""
+    """The installed kmock no longer has what the emulator uses: `what` says what is missing."""
 
-
-def changed(what: str) -> KmockChanged:
-    version = importlib.metadata.version(DISTRIBUTION)
-    return KmockChanged(
-        f"{DISTRIBUTION} {version} {what}: operator/rollguard_emulator/kmockbase.py is written for "
-        "the minor version pinned in pyproject.toml; adapt it before moving the pin"
-    )
+    def __init__(self, what: str) -> None:
+        super().__init__(
+            f"{DISTRIBUTION} {importlib.metadata.version(DISTRIBUTION)} {what}: "
+            "operator/rollguard_emulator/kmockbase.py is written for the minor version pinned in "
+            "pyproject.toml; adapt it before moving the pin"
+        )
 
 
 def missing_names(emulator: object | None = None) -> list[str]:
@@ -70,7 +69,7 @@ def _private_function(module: str, name: str) -> Callable[..., Any]:
     try:
         return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
     except (ImportError, AttributeError) as exc:
-        raise changed(f"has no {module}.{name}") from exc
+        raise KmockChanged(f"has no {module}.{name}") from exc
 
 
 _patch_dict = _private_function("kmock._internal.dicts", "patch_dict")
@@ -87,10 +86,10 @@ class KmockEmulator(kmock.KubernetesEmulator):
 
     def __attrs_post_init__(self) -> None:
         if lacking := missing_names():
-            raise changed(f"has no {', '.join(lacking)}")
+            raise KmockChanged(f"has no {', '.join(lacking)}")
         super().__attrs_post_init__()
         if lacking := missing_names(self):
-            raise changed(f"has no {', '.join(lacking)}")
+            raise KmockChanged(f"has no {', '.join(lacking)}")
 
     # -- what a subclass overrides --------------------------------------------
 

@@ -122,7 +122,7 @@ class DeploymentController:
             desired=desired,
             max_unavailable=unavailable,
             counts=counts,
-            generation=generation,
+            generation=int(meta.get("generation", 1)),
             seconds_since_progress=time.monotonic() - previous[1],
             progress_deadline=self.deadline(deploy) or 0.0,
             progress_stamp=previous[2],
