@@ -14,7 +14,8 @@ import json
 import ssl
 import tempfile
 from collections.abc import AsyncGenerator, Callable, Mapping
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Any, Protocol, Self
 
 import aiohttp
 
@@ -30,6 +31,8 @@ _PLURALS = {
     "Service": "services",
     "ConfigMap": "configmaps",
     "Event": "events",
+    "NetworkPolicy": "networkpolicies",
+    "Ingress": "ingresses",
 }
 
 
@@ -71,6 +74,25 @@ class ConnectionInfo(Protocol):
 
     @property
     def private_key_data(self) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Connection:
+    """A `ConnectionInfo` without kopf's login: a server URL and, optionally, a bearer token
+    (the local emulator, which the sandbox and the tests' fake cluster talk to)."""
+
+    server: str
+    token: str | None = None
+    scheme: str | None = None
+    insecure: bool | None = None
+    ca_path: Any = None
+    ca_data: Any = None
+    username: str | None = None
+    password: str | None = None
+    certificate_path: Any = None
+    certificate_data: Any = None
+    private_key_path: Any = None
+    private_key_data: Any = None
 
 
 class ApiError(Exception):
@@ -165,6 +187,13 @@ class KubeClient:
         self._may_write = may_write
         self._max_retries = max_retries
         self.retries = 0
+
+    @classmethod
+    def for_server(cls, server: str, *, token: str | None = None, **options: Any) -> Self:
+        """A client of `server` that needs no login (options as for the constructor)."""
+        client = cls(**options)
+        client._info = Connection(server, token)
+        return client
 
     async def configure(self, info: ConnectionInfo) -> None:
         await self.close()

@@ -25,10 +25,10 @@ import attrs
 import jsonpatch
 import kmock
 from aiohttp import web
-from kmock._internal import dicts, enums, rendering
 
 from rollguard_emulator import validation
 from rollguard_emulator.faults import Fault
+from rollguard_emulator.kmockbase import KmockEmulator, merge_patch
 from rollguard_emulator.rbac import Binding, blocking_owners, grants_of
 from rollguard_emulator.selectors import Predicate, field_selector, label_selector
 from rollguard_emulator.taps import Tap
@@ -63,7 +63,7 @@ class _Watch:
 
 
 @attrs.define(kw_only=True)
-class RollguardEmulator(kmock.KubernetesEmulator):
+class RollguardEmulator(KmockEmulator):
     """The emulator as an API server: `async with RollguardEmulator() as api, kmock.Server(api) as srv`."""
 
     history_limit: int = 4
@@ -102,7 +102,7 @@ class RollguardEmulator(kmock.KubernetesEmulator):
         factory=lambda: collections.defaultdict(dict), init=False
     )
     _builtin_payloads: int = attrs.field(default=0, init=False)
-    _direct: dict[enums.action, rendering.Response] = attrs.field(factory=dict, init=False)
+    _direct: dict[kmock.action, kmock.Response] = attrs.field(factory=dict, init=False)
 
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
@@ -111,15 +111,8 @@ class RollguardEmulator(kmock.KubernetesEmulator):
         # kmock matches every request against every reaction by replaying its request log, which
         # grows without bound; while no reaction beyond the built-in ones is registered, requests
         # go straight to the built-in responses instead.
-        self._builtin_payloads = len(self._payloads)
-        self._direct = {
-            enums.action.LIST: rendering.Response.guess(self._serve_list),
-            enums.action.WATCH: rendering.Response.guess(self._serve_watch),
-            enums.action.FETCH: rendering.Response.guess(self._serve_fetch),
-            enums.action.CREATE: rendering.Response.guess(self._serve_create),
-            enums.action.UPDATE: rendering.Response.guess(self._serve_update),
-            enums.action.DELETE: rendering.Response.guess(self._serve_delete),
-        }
+        self._builtin_payloads = self.reaction_count()
+        self._direct = self.builtin_responses()
 
     # -- configuration -------------------------------------------------------
 
@@ -222,11 +215,10 @@ class RollguardEmulator(kmock.KubernetesEmulator):
 
     # -- request handling ----------------------------------------------------
 
-    async def _handle(self, request: rendering.Request) -> Any:
-        if len(self._requests) > self.request_log_limit:
-            del self._requests[: -self.request_log_limit // 2]
+    async def serve_request(self, request: kmock.Request) -> Any:
+        self.trim_request_log(self.request_log_limit)
         if request.resource is None or request.action is None or not request.resource.plural:
-            return await super(kmock.KubernetesEmulator, self)._handle(request)
+            return await self.route(request)
         action = request.action.value
         verb = {"FETCH": "get", "UPDATE": "patch"}.get(action, action.lower())
         resource = request.resource.plural + (f"/{request.subresource}" if request.subresource else "")
@@ -239,23 +231,22 @@ class RollguardEmulator(kmock.KubernetesEmulator):
             if fault.matches(action, request.resource.plural, request.subresource):
                 fault.hits += 1
                 raise fault.error()
-        if request.action in (enums.action.CREATE, enums.action.UPDATE, enums.action.DELETE):
+        if request.action in (kmock.action.CREATE, kmock.action.UPDATE, kmock.action.DELETE):
             async with self._write_lock:
                 self._write(request)
             await self._tapped(request, action)
-        if len(self._payloads) == self._builtin_payloads and request.action in self._direct:
+        if self.reaction_count() == self._builtin_payloads and request.action in self._direct:
             return await self._direct[request.action](request)
         # Skip KubernetesEmulator's own write logic (replaced above); keep its routing and reads.
-        return await super(kmock.KubernetesEmulator, self)._handle(request)
+        return await self.route(request)
 
-    async def _render_error(self, exc: Exception) -> web.StreamResponse:
-        response = await super()._render_error(exc)
+    async def error_response(self, exc: Exception, response: web.StreamResponse) -> web.StreamResponse:
         details = exc.details if isinstance(exc, kmock.KubernetesError) else None
         if isinstance(details, Mapping) and details.get("retryAfterSeconds"):
             response.headers["Retry-After"] = f"{details['retryAfterSeconds']:g}"
         return response
 
-    def _authorize(self, request: rendering.Request, verb: str, resource: str) -> None:
+    def _authorize(self, request: kmock.Request, verb: str, resource: str) -> None:
         assert request.resource is not None
         header = request.headers.get("Authorization", "")
         binding = self._bindings.get(header.removeprefix("Bearer ").strip()) if header else None
@@ -264,7 +255,7 @@ class RollguardEmulator(kmock.KubernetesEmulator):
         group = request.resource.group or ""
         if not binding.allows(verb, group, resource, request.namespace, request.name):
             raise _forbidden(binding.refusal(verb, group, resource, request.namespace, request.name))
-        if request.action is enums.action.CREATE and isinstance(request.data, Mapping):
+        if request.action is kmock.action.CREATE and isinstance(request.data, Mapping):
             for ref in blocking_owners(request.data):
                 owner_group = ref.get("apiVersion", "").rpartition("/")[0]
                 plural = self._plural_of(owner_group, ref.get("kind", ""))
@@ -286,7 +277,7 @@ class RollguardEmulator(kmock.KubernetesEmulator):
                 return resource.plural or kind.lower() + "s"
         return kind.lower() + "s"
 
-    async def _tapped(self, request: rendering.Request, action: str) -> None:
+    async def _tapped(self, request: kmock.Request, action: str) -> None:
         assert request.resource is not None
         for tap in list(self._taps):
             if tap.matches(action, request.resource.plural, request.subresource, request.data):
@@ -311,18 +302,18 @@ class RollguardEmulator(kmock.KubernetesEmulator):
         self._resource_version += 1
         return str(self._resource_version)
 
-    def _write(self, request: rendering.Request) -> None:
+    def _write(self, request: kmock.Request) -> None:
         assert request.resource is not None
-        if request.action == enums.action.CREATE:
+        if request.action == kmock.action.CREATE:
             self._create(request)
-        elif request.action == enums.action.UPDATE and request.name is not None:
+        elif request.action == kmock.action.UPDATE and request.name is not None:
             self._update(request)
-        elif request.action == enums.action.DELETE and request.name is not None:
+        elif request.action == kmock.action.DELETE and request.name is not None:
             options = request.data if isinstance(request.data, Mapping) else {}
             orphan = options.get("propagationPolicy") == "Orphan"
             self._delete((request.resource, request.namespace, request.name), orphan=orphan)
 
-    def _create(self, request: rendering.Request) -> None:
+    def _create(self, request: kmock.Request) -> None:
         assert request.resource is not None
         body = copy.deepcopy(request.data or {})
         meta = body.setdefault("metadata", {})
@@ -357,7 +348,7 @@ class RollguardEmulator(kmock.KubernetesEmulator):
         self.created[(request.resource.plural or "", namespace, key[2])] += 1
         self._publish(request.resource, "ADDED", body)
 
-    def _update(self, request: rendering.Request) -> None:
+    def _update(self, request: kmock.Request) -> None:
         assert request.resource is not None
         assert request.name is not None
         key: Key = (request.resource, request.namespace, request.name)
@@ -376,7 +367,7 @@ class RollguardEmulator(kmock.KubernetesEmulator):
             wanted = (patch or {}).get("metadata", {}).get("resourceVersion")
             if wanted is not None and wanted != old["metadata"].get("resourceVersion"):
                 raise _conflict(f"{request.name!r} was modified since resourceVersion {wanted}")
-            candidate = dict(dicts.patch_dict(copy.deepcopy(old), patch or {}))
+            candidate = merge_patch(copy.deepcopy(old), patch or {})
         new = self._apply_subresource_rules(request.resource, request.subresource, old, candidate)
         if new == old:
             return
@@ -485,7 +476,7 @@ class RollguardEmulator(kmock.KubernetesEmulator):
 
     # -- reads ---------------------------------------------------------------
 
-    def _selected(self, request: rendering.Request) -> Predicate:
+    def _selected(self, request: kmock.Request) -> Predicate:
         try:
             by_label = label_selector(request.params.get("labelSelector"))
             by_field = field_selector(request.params.get("fieldSelector"))
@@ -495,7 +486,7 @@ class RollguardEmulator(kmock.KubernetesEmulator):
             ) from exc
         return lambda obj: by_label(obj) and by_field(obj)
 
-    def _current(self, request: rendering.Request, matches: Predicate) -> list[dict[str, Any]]:
+    def _current(self, request: kmock.Request, matches: Predicate) -> list[dict[str, Any]]:
         assert request.resource is not None
         self._index_preloaded(request.resource)
         found = []
@@ -518,8 +509,8 @@ class RollguardEmulator(kmock.KubernetesEmulator):
                     if not self.objects[key].deleted:
                         self._adopt(key, self.objects[key].raw)
 
-    async def _serve_list(self, request: rendering.Request) -> rendering.Payload:
-        if request.resource not in self._get_resources():
+    async def serve_list(self, request: kmock.Request) -> kmock.Payload:
+        if request.resource not in self.known_resources():
             raise kmock.KubernetesResourceNotFoundError()
         matches = self._selected(request)
         async with self._write_lock:
@@ -527,7 +518,7 @@ class RollguardEmulator(kmock.KubernetesEmulator):
             version = str(self._resource_version)
         return {"kind": "List", "apiVersion": "v1", "metadata": {"resourceVersion": version}, "items": items}
 
-    async def _serve_watch(self, request: rendering.Request) -> AsyncIterator[rendering.Payload]:
+    async def serve_watch(self, request: kmock.Request) -> AsyncIterator[kmock.Payload]:
         yield b""
         assert request.resource is not None
         matches = self._selected(request)
@@ -555,9 +546,7 @@ class RollguardEmulator(kmock.KubernetesEmulator):
         finally:
             self._watches.remove(watch)
 
-    def _backlog(
-        self, request: rendering.Request, matches: Predicate, since: str | None
-    ) -> list[dict[str, Any]]:
+    def _backlog(self, request: kmock.Request, matches: Predicate, since: str | None) -> list[dict[str, Any]]:
         if since in (None, "", "0") or request.params.get("sendInitialEvents") == "true":
             return [
                 {"type": "ADDED", "object": copy.deepcopy(obj)} for obj in self._current(request, matches)

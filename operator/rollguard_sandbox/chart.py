@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from rollguard_sandbox.kube import KubeClient, kind_of
+from rollguard.kube import KubeClient
 
 HOOK_ANNOTATION = "helm.sh/hook"
 
@@ -41,12 +41,31 @@ def render(
     ]
 
 
+async def apply(client: KubeClient, body: Mapping[str, Any]) -> dict[str, Any]:
+    """Create the object, or replace the fields it sets (like `kubectl apply`, keys it drops go too)."""
+    existing, created = await client.create(body)
+    if created:
+        return existing
+    meta = body.get("metadata") or {}
+    ops = [
+        {"op": "add", "path": f"/{key}", "value": value}
+        for key, value in body.items()
+        if key not in {"metadata", "status", "apiVersion", "kind"}
+    ]
+    ops += [
+        {"op": "add", "path": f"/metadata/{key}", "value": meta[key]}
+        for key in ("labels", "annotations")
+        if key in meta
+    ]
+    return await client.patch(body["apiVersion"], body["kind"], meta.get("namespace"), meta["name"], ops)
+
+
 async def apply_all(client: KubeClient, manifests: Sequence[Mapping[str, Any]], namespace: str) -> list[str]:
     """Apply every manifest in order; return `Kind/name` of each, for the log."""
     applied = []
     for manifest in manifests:
-        target = manifest.get("metadata", {}).get("namespace", namespace)
-        await client.apply(kind_of(manifest), target, manifest)
+        meta = {"namespace": namespace, **(manifest.get("metadata") or {})}
+        await apply(client, {**manifest, "metadata": meta})
         applied.append(f"{manifest['kind']}/{manifest['metadata']['name']}")
     return applied
 

@@ -23,17 +23,17 @@ from pathlib import Path
 from typing import Any
 
 import localdb
+from rollguard.kube import KubeClient
 from rollguard_sandbox import podman, processes, report
+from rollguard_sandbox.chart import apply
 from rollguard_sandbox.checkout import PACKAGE_DIR, Checkout
 from rollguard_sandbox.cluster import running_cluster
-from rollguard_sandbox.controllers import HASH_LABEL, owner_of, pod_ready
 from rollguard_sandbox.database import applied_migrations, embedded_postgres, migration_jobs, seed
-from rollguard_sandbox.kube import DEPLOYMENTS, PODS, SECRETS, KubeClient
 from rollguard_sandbox.kubelet import RUN_LABEL, NodeConfig
 from rollguard_sandbox.prober import Prober, ProbeTally, window
-from rollguard_sandbox.rollout import template_hash
 from rollguard_sandbox.runtime import LocalRuntime
 from rollguard_sandbox.story import APIRELEASES, ReleaseResult, Step, StoryRunner, load_story
+from rollguard_sandbox.workloads import HASH_LABEL, owner_of, pod_ready, template_hash
 
 NAMESPACE = "default"
 RELEASE = "claims-api"
@@ -87,7 +87,13 @@ def make_say(clock: Clock) -> Callable[[str], None]:
 
 
 def secret(name: str, data: Mapping[str, str]) -> dict[str, Any]:
-    return {"metadata": {"name": name, "namespace": NAMESPACE}, "stringData": dict(data), "type": "Opaque"}
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": name, "namespace": NAMESPACE},
+        "stringData": dict(data),
+        "type": "Opaque",
+    }
 
 
 @contextlib.asynccontextmanager
@@ -202,7 +208,7 @@ class Sandbox:
     async def _start(self, stack: contextlib.AsyncExitStack) -> StoryRunner:
         """The API server, its Secrets, the runtime and the operator, each undone by `stack`."""
         cluster = await stack.enter_async_context(running_cluster(self.checkout.crds, [NAMESPACE]))
-        client = KubeClient(cluster.url)
+        client = KubeClient.for_server(cluster.url, agent="rollguard-sandbox")
         stack.push_async_callback(client.close)
         if self.containers:
             stack.push_async_callback(
@@ -232,7 +238,7 @@ class Sandbox:
             secret("claims-api-database-unreachable", {"DATABASE_URL": unreachable}),
             secret("claims-api-django", {"DJANGO_SECRET_KEY": secrets.token_urlsafe(48)}),
         ):
-            await client.create(SECRETS, NAMESPACE, body)
+            await client.create(body)
         await runtime.start()
         stack.push_async_callback(runtime.stop)
         stack.push_async_callback(self.prober.stop)
@@ -268,7 +274,7 @@ class Sandbox:
         except RuntimeError as error:
             self.say(f"  {error}")
             return
-        await client.apply(SECRETS, NAMESPACE, secret("claims-api-loadtest", {"tokens": ",".join(tokens)}))
+        await apply(client, secret("claims-api-loadtest", {"tokens": ",".join(tokens)}))
         self.prober.token = tokens[0]
 
     async def _play(self, story: StoryRunner, step: Step) -> ReleaseResult:
@@ -292,15 +298,15 @@ class Sandbox:
 
     async def _final_state(self, client: KubeClient) -> dict[str, Any]:
         """What serves at the end: the release's stable revision, the Deployment's pods, one request."""
-        release = await client.get(APIRELEASES, NAMESPACE, RELEASE) or {}
-        deployment = await client.get(DEPLOYMENTS, NAMESPACE, RELEASE) or {}
+        release = await client.get(*APIRELEASES, NAMESPACE, RELEASE) or {}
+        deployment = await client.get("apps/v1", "Deployment", NAMESPACE, RELEASE) or {}
         pods = [
             {
                 "name": pod["metadata"]["name"],
                 "revision": (pod["metadata"].get("labels") or {}).get(HASH_LABEL, ""),
                 "ready": pod_ready(pod),
             }
-            for pod in await client.list(PODS, NAMESPACE)
+            for pod in await client.list("v1", "Pod", NAMESPACE)
             if owner_of(pod) == ("Deployment", RELEASE) and not pod["metadata"].get("deletionTimestamp")
         ]
         template = (deployment.get("spec") or {}).get("template") or {}

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime
 import os
 import shutil
 import subprocess
@@ -18,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rollguard.kube import KubeClient
 from rollguard_sandbox import processes
 from rollguard_sandbox.backoff import crash_backoff, should_reset
 from rollguard_sandbox.checks import run_check
@@ -32,16 +32,11 @@ from rollguard_sandbox.containers import (
     secret_text,
 )
 from rollguard_sandbox.endpoints import PodEndpoints
-from rollguard_sandbox.kube import CONFIGMAPS, PODS, SECRETS, KubeClient
 from rollguard_sandbox.probes import ProbeKind, ProbeTracker, parse_probe
+from rollguard_sandbox.workloads import now_stamp, pod_status, terminated_state
 
-FINALIZER = "sandbox.rollguard.dev/kubelet"
 RUN_LABEL = "dev.rollguard.sandbox.run"
 MESSAGE_LIMIT = 4096
-
-
-def now_stamp() -> str:
-    return datetime.datetime.now(tz=datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass(frozen=True)
@@ -97,7 +92,9 @@ class Snapshot:
 
     @classmethod
     async def read(cls, client: KubeClient, namespace: str) -> Snapshot:
-        return cls(await client.list(SECRETS, namespace), await client.list(CONFIGMAPS, namespace))
+        return cls(
+            await client.list("v1", "Secret", namespace), await client.list("v1", "ConfigMap", namespace)
+        )
 
 
 @dataclass
@@ -223,13 +220,7 @@ class ContainerRunner:
         message = ""
         with contextlib.suppress(OSError, UnicodeDecodeError):
             message = self.launch.termination_log.read_text()[-MESSAGE_LIMIT:]
-        return {
-            "exitCode": exit_code if exit_code >= 0 else 128 - exit_code,
-            "reason": "Completed" if exit_code == 0 else "Error",
-            "message": message,
-            "startedAt": started_at,
-            "finishedAt": now_stamp(),
-        }
+        return terminated_state(exit_code, message, started_at)
 
     async def _probe(self, proc: asyncio.subprocess.Process, launch: LaunchSpec) -> None:
         """Probe until the container exits: startup first, then readiness and liveness."""
@@ -351,21 +342,12 @@ class PodWorker:
         return "Pending"
 
     def status(self) -> dict[str, Any]:
-        ready = "True" if self.ready else "False"
-        stamp = now_stamp()
-        return {
-            "phase": self.phase(),
-            "podIP": "127.0.0.1",
-            "hostIP": "127.0.0.1",
-            "startTime": self.started_at,
-            "conditions": [
-                {"type": "PodScheduled", "status": "True", "lastTransitionTime": self.started_at},
-                {"type": "Initialized", "status": "True", "lastTransitionTime": self.started_at},
-                {"type": "ContainersReady", "status": ready, "lastTransitionTime": stamp},
-                {"type": "Ready", "status": ready, "lastTransitionTime": stamp},
-            ],
-            "containerStatuses": [runner.status() for runner in self.containers],
-        }
+        return pod_status(
+            phase=self.phase(),
+            ready=self.ready,
+            started_at=self.started_at,
+            containers=[runner.status() for runner in self.containers],
+        )
 
     async def build_launch(self, runner: ContainerRunner) -> LaunchSpec:
         lookup = await Snapshot.read(self.client, self.namespace)
@@ -455,7 +437,9 @@ class PodWorker:
 
     async def _write_status(self) -> None:
         with contextlib.suppress(Exception):
-            await self.client.patch(PODS, self.namespace, self.name, {"status": self.status()}, status=True)
+            await self.client.patch(
+                "v1", "Pod", self.namespace, self.name, {"status": self.status()}, subresource="status"
+            )
 
     async def terminate(self) -> None:
         """Leave the endpoints, wait for the drain, SIGTERM the containers, then release the pod."""

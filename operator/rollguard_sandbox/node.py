@@ -8,9 +8,10 @@ import logging
 from typing import Any
 
 from localdb import free_port
+from rollguard.kube import KubeClient
 from rollguard_sandbox.endpoints import PodEndpoints
-from rollguard_sandbox.kube import PODS, KubeClient
-from rollguard_sandbox.kubelet import FINALIZER, NodeConfig, PodWorker
+from rollguard_sandbox.kubelet import NodeConfig, PodWorker
+from rollguard_sandbox.workloads import finalizer_release
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +45,7 @@ class Node:
             meta = pod["metadata"]
             if meta.get("deletionTimestamp"):
                 if key not in self._releasing:
-                    self._releasing[key] = asyncio.create_task(
-                        self._release(key, meta.get("finalizers") or [])
-                    )
+                    self._releasing[key] = asyncio.create_task(self._release(key, pod))
             elif key not in self.workers and (pod.get("status") or {}).get("phase") not in FINAL_PHASES:
                 self._start(pod)
         for key in list(self.workers):
@@ -65,17 +64,16 @@ class Node:
         self.workers[pod_key(pod)] = worker
         log.debug("started pod %s/%s", worker.namespace, worker.name)
 
-    async def _release(self, key: PodKey, finalizers: list[str] | None) -> None:
+    async def _release(self, key: PodKey, pod: dict[str, Any] | None) -> None:
         """Stop the pod's containers, then drop our finalizer so the API server removes the pod."""
         worker = self.workers.get(key)
         if worker is not None:
             await worker.terminate()
             worker.cleanup_files()
             self.workers.pop(key, None)
-        if finalizers is not None and FINALIZER in finalizers:
-            rest = [name for name in finalizers if name != FINALIZER]
+        if pod is not None and (patch := finalizer_release(pod)) is not None:
             with contextlib.suppress(Exception):
-                await self.client.patch(PODS, key[0], key[1], {"metadata": {"finalizers": rest or None}})
+                await self.client.patch("v1", "Pod", key[0], key[1], patch)
 
     async def shutdown(self) -> None:
         """Stop every pod now (without the drain delay), e.g. when the sandbox exits."""

@@ -8,9 +8,9 @@ import logging
 from collections.abc import Mapping
 from dataclasses import replace
 
+from rollguard.kube import KubeClient
 from rollguard_sandbox.controllers import DeploymentController, JobController, collect_orphans
 from rollguard_sandbox.endpoints import PodEndpoints
-from rollguard_sandbox.kube import DEPLOYMENTS, JOBS, PODS, SERVICES, KubeClient
 from rollguard_sandbox.kubelet import NodeConfig
 from rollguard_sandbox.node import Node
 from rollguard_sandbox.proxy import ServiceProxies
@@ -49,9 +49,9 @@ class LocalRuntime:
         return {**self.static_hosts, **self.proxies.hosts()}
 
     async def sync_once(self) -> None:
-        pods = await self.client.list(PODS)
-        deployments = await self.client.list(DEPLOYMENTS)
-        jobs = await self.client.list(JOBS)
+        pods = await self.client.list("v1", "Pod", None)
+        deployments = await self.client.list("apps/v1", "Deployment", None)
+        jobs = await self.client.list("batch/v1", "Job", None)
         await self.node.sync(pods)
         await self.deployments.sync(deployments, pods)
         await self.jobs.sync(jobs, pods)
@@ -61,7 +61,7 @@ class LocalRuntime:
             for obj in objs
         }
         await collect_orphans(self.client, pods, owners)
-        await self.proxies.sync(await self.client.list(SERVICES))
+        await self.proxies.sync(await self.client.list("v1", "Service", None))
 
     async def _loop(self) -> None:
         while True:

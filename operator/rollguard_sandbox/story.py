@@ -11,10 +11,11 @@ from typing import Any
 
 import yaml
 
+from rollguard.builders.spec import API_VERSION
+from rollguard.kube import KubeClient
 from rollguard_sandbox.chart import apply_all, find, render
-from rollguard_sandbox.kube import Kind, KubeClient
 
-APIRELEASES = Kind("rollguard.dev", "v1alpha1", "apireleases", "ApiRelease")
+APIRELEASES = (API_VERSION, "ApiRelease")
 FINAL_PHASES = {"Succeeded", "RolledBack", "Failed", "Blocked"}
 
 
@@ -124,14 +125,14 @@ class StoryRunner:
         find(manifests, "ApiRelease")
         result.started = self.clock()
         await apply_all(self.client, manifests, self.namespace)
-        current = await self.client.get(APIRELEASES, self.namespace, self.release)
+        current = await self.client.get(*APIRELEASES, self.namespace, self.release)
         assert current is not None, f"ApiRelease {self.release} vanished right after it was applied"
         result.generation = int(current["metadata"].get("generation", 1))
         self.say(f"applied {step.name} (generation {result.generation}): {step.description}")
 
         deadline = time.monotonic() + self.timeout
         while True:
-            obj = await self.client.get(APIRELEASES, self.namespace, self.release) or {}
+            obj = await self.client.get(*APIRELEASES, self.namespace, self.release) or {}
             status = obj.get("status") or {}
             if int(status.get("observedGeneration") or 0) >= result.generation:
                 phase = str(status.get("phase") or "Pending")

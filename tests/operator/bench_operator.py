@@ -25,7 +25,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import kmock
@@ -34,7 +33,15 @@ import psutil
 sys.path.insert(0, str(Path(__file__).parent))
 
 from fakecluster import FakeCluster, Script, ServiceStub
-from operator_harness import CRD_DIR, NAMESPACE, Api, OperatorProcess, release_manifest, wait_for
+from operator_harness import (
+    CRD_DIR,
+    NAMESPACE,
+    Api,
+    OperatorProcess,
+    loadtest_manifest,
+    release_manifest,
+    wait_for,
+)
 
 from rollguard_emulator import RollguardEmulator, load_crds
 
@@ -66,21 +73,6 @@ def write_kubeconfig(url: str, path: Path) -> Path:
         )
     )
     return path
-
-
-def loadtest_manifest(name: str) -> dict[str, Any]:
-    return {
-        "apiVersion": "rollguard.dev/v1alpha1",
-        "kind": "LoadTest",
-        "metadata": {"name": name, "namespace": NAMESPACE},
-        "spec": {
-            "target": {"service": "claims-api", "port": 80},
-            "image": "ghcr.io/rollguard/loadtest:0.1.0",
-            "users": 5,
-            "runTimeSeconds": 1,
-            "thresholds": {"p95Ms": 500, "errorRatePercent": 5},
-        },
-    }
 
 
 def operator_calls(emulator: RollguardEmulator) -> int:
@@ -183,7 +175,8 @@ async def measure() -> dict[str, float]:
                         figures["api_calls_per_min_idle_release"] = round(idle / RELEASES, 3)
 
                         tests = [f"smoke-{i}" for i in range(SAMPLE)]
-                        await asyncio.gather(*(api.apply(loadtest_manifest(name)) for name in tests))
+                        manifests = [loadtest_manifest(name, token_secret=None) for name in tests]
+                        await asyncio.gather(*(api.apply(manifest) for manifest in manifests))
 
                         def passed() -> bool:
                             return all(

@@ -78,6 +78,29 @@ def release_manifest(
     return body
 
 
+def loadtest_manifest(
+    name: str = "smoke", *, token_secret: str | None = "claims-api-loadtest", **spec: Any
+) -> dict[str, Any]:
+    """A LoadTest against the release's Service, short enough for the scenarios; `token_secret`
+    names the Secret holding the API tokens (None: a run without tokens)."""
+    body: dict[str, Any] = {
+        "apiVersion": "rollguard.dev/v1alpha1",
+        "kind": "LoadTest",
+        "metadata": {"name": name, "namespace": NAMESPACE},
+        "spec": {
+            "target": {"service": "claims-api", "port": 80},
+            "image": "ghcr.io/rollguard/loadtest:0.1.0",
+            "users": 5,
+            "runTimeSeconds": 1,
+            "thresholds": {"p95Ms": 500, "errorRatePercent": 5},
+        },
+    }
+    if token_secret is not None:
+        body["spec"]["tokenSecretRef"] = {"name": token_secret, "key": "tokens"}
+    body["spec"].update(spec)
+    return body
+
+
 def with_loadtest(body: dict[str, Any], **overrides: Any) -> dict[str, Any]:
     result = copy.deepcopy(body)
     result["spec"]["loadTest"] = {

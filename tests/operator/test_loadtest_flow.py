@@ -6,26 +6,9 @@ import json
 
 import pytest
 from fakecluster import FAILED_SUMMARY
-from operator_harness import NAMESPACE, Api, wait_for
+from operator_harness import NAMESPACE, Api, loadtest_manifest, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
-
-
-def loadtest(name: str = "smoke", **spec) -> dict:
-    return {
-        "apiVersion": "rollguard.dev/v1alpha1",
-        "kind": "LoadTest",
-        "metadata": {"name": name, "namespace": NAMESPACE},
-        "spec": {
-            "target": {"service": "claims-api", "port": 80},
-            "image": "ghcr.io/rollguard/loadtest:0.1.0",
-            "users": 5,
-            "runTimeSeconds": 1,
-            "thresholds": {"p95Ms": 500, "errorRatePercent": 5},
-            "tokenSecretRef": {"name": "claims-api-loadtest", "key": "tokens"},
-            **spec,
-        },
-    }
 
 
 def run_status(api: Api, name: str = "smoke") -> dict:
@@ -50,7 +33,7 @@ def record_phases(api: Api) -> list[str]:
 async def test_a_passing_run_goes_pending_running_passed_with_stats(api, operator, cluster, script):
     script.job_seconds = 1.0
     seen = record_phases(api)
-    await api.apply(loadtest())
+    await api.apply(loadtest_manifest())
 
     await wait_for(lambda: run_status(api).get("phase") in {"Passed", "Failed", "Error"}, 20)
 
@@ -73,7 +56,7 @@ async def test_a_passing_run_goes_pending_running_passed_with_stats(api, operato
 
 async def test_a_run_that_misses_thresholds_fails_with_its_reasons(api, operator, cluster, script):
     script.master_message = json.dumps(FAILED_SUMMARY)
-    await api.apply(loadtest())
+    await api.apply(loadtest_manifest())
 
     await wait_for(lambda: run_status(api).get("phase") == "Failed")
 
@@ -95,7 +78,7 @@ async def test_a_master_without_a_usable_summary_is_an_error(
 ):
     script.jobs["master"] = outcome
     script.master_message = message
-    await api.apply(loadtest())
+    await api.apply(loadtest_manifest())
 
     await wait_for(lambda: run_status(api).get("phase") == "Error")
 
@@ -103,7 +86,7 @@ async def test_a_master_without_a_usable_summary_is_an_error(
 
 
 async def test_a_missing_locustfile_configmap_is_an_error(api, operator, cluster):
-    await api.apply(loadtest(locustfile={"configMapName": "absent", "key": "locustfile.py"}))
+    await api.apply(loadtest_manifest(locustfile={"configMapName": "absent", "key": "locustfile.py"}))
 
     await wait_for(lambda: run_status(api).get("phase") == "Error")
 
@@ -120,7 +103,8 @@ async def test_workers_get_a_job_and_the_master_a_service(api, operator, cluster
             "data": {"locustfile.py": "from locust import HttpUser"},
         }
     )
-    await api.apply(loadtest(workers=2, locustfile={"configMapName": "locustfile", "key": "locustfile.py"}))
+    locustfile = {"configMapName": "locustfile", "key": "locustfile.py"}
+    await api.apply(loadtest_manifest(workers=2, locustfile=locustfile))
 
     await wait_for(lambda: run_status(api).get("phase") == "Passed")
 

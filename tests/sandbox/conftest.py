@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from rollguard.kube import KubeClient
 from rollguard_sandbox.cluster import Cluster, running_cluster
 from rollguard_sandbox.containers import Image, ImageMap
-from rollguard_sandbox.kube import KubeClient
 from rollguard_sandbox.kubelet import NodeConfig
 from rollguard_sandbox.processes import ProcessRegistry
 from rollguard_sandbox.runtime import LocalRuntime
@@ -43,7 +43,7 @@ async def sandbox(tmp_path: Path) -> AsyncIterator[Sandbox]:
         registry=registry,
     )
     async with running_cluster(REPO / "manifests" / "crds") as cluster:
-        client = KubeClient(cluster.url)
+        client = KubeClient.for_server(cluster.url, agent="rollguard-sandbox")
         runtime = LocalRuntime(client, config, interval=0.1)
         await runtime.start()
         try:

@@ -17,7 +17,7 @@ from rollguard_sandbox.containers import (
 )
 from rollguard_sandbox.endpoints import PodEndpoints, RoundRobin, ready_endpoints, selector_matches
 from rollguard_sandbox.probes import Probe, ProbeTracker, parse_probe
-from rollguard_sandbox.rollout import (
+from rollguard_sandbox.workloads import (
     PodView,
     RolloutCounts,
     deployment_status,
