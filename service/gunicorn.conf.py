@@ -52,3 +52,17 @@ logconfig_dict = {
         "gunicorn.access": {"handlers": ["access"], "level": "INFO", "propagate": False},
     },
 }
+
+
+# The API's metrics on their own port (METRICS_PORT; unset or 0 serves none),
+# summed over the workers by the master: see config/metrics/server.py.
+def when_ready(server):
+    from config.metrics import server as metrics
+
+    metrics.start(os.environ, server.log)
+
+
+def child_exit(server, worker):
+    from config.metrics import server as metrics
+
+    metrics.worker_exited(worker.pid, os.environ)
