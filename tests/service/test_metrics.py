@@ -45,7 +45,8 @@ def _scrape(name: str = REQUESTS_TOTAL):
 
 
 def _series(view: str, method: str, status: int, revision: str = "r-test") -> tuple[tuple[str, str], ...]:
-    return tuple(sorted({"view": view, "method": method, "status": str(status), "revision": revision}.items()))
+    labels = {"view": view, "method": method, "status": str(status), "revision": revision}
+    return tuple(sorted(labels.items()))
 
 
 @pytest.mark.integration

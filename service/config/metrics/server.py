@@ -11,7 +11,6 @@ directory is in the environment: it chooses where values live when imported.
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from collections.abc import MutableMapping
@@ -66,19 +65,19 @@ def serve(host: str, port: int, directory: Path) -> Any:
 def start(environ: MutableMapping[str, str], log: Any) -> Path | None:
     """gunicorn's `when_ready`, before any worker starts: the directory, then the port.
 
-    The directory is made even when the port cannot be bound: the API must
-    serve without its metrics rather than not at all, so a bind error is logged.
+    The API must serve without its metrics rather than not at all: a
+    directory that cannot be made or a port that cannot be bound is logged.
     """
     host, port = metrics_address(environ)
     if not port:
         return None
-    directory = prepare_directory(environ)
     try:
+        directory = prepare_directory(environ)
         serve(host, port, directory)
     except OSError as error:
         log.error("metrics not served on %s:%s: %s", host, port, error)
-    else:
-        log.info("metrics served on http://%s:%s/metrics", host, port)
+        return None
+    log.info("metrics served on http://%s:%s/metrics", host, port)
     return directory
 
 
