@@ -78,3 +78,7 @@ def test_requests_are_counted_by_route_method_status_and_revision(world, setting
         labels = dict(series)
         assert "/" not in labels["view"], series
         assert not re.search(rf"\b({own}|{foreign})\b", labels["view"]), series
+
+
+def test_the_middleware_comes_first_so_its_time_covers_every_other(settings):
+    assert settings.MIDDLEWARE[0] == "config.metrics.middleware.RequestMetricsMiddleware"
