@@ -2,7 +2,7 @@
 
 Each worker writes its counts to files of PROMETHEUS_MULTIPROC_DIR; the master
 reads and sums them on every scrape, so one scrape of a pod sees every worker,
-recycled ones included. The port is not the API's: the NetworkPolicy opens it
+recycled ones included (their files folded into one archive: `archive.py`). The port is not the API's: the NetworkPolicy opens it
 only to the monitoring namespace, and a scrape never waits behind API requests.
 
 Nothing here imports Django, and prometheus_client is imported only after the
@@ -54,10 +54,11 @@ def prepare_directory(environ: MutableMapping[str, str]) -> Path:
 def serve(host: str, port: int, directory: Path) -> Any:
     """Start serving the workers' summed metrics on host:port in a daemon thread; the server."""
     from prometheus_client import CollectorRegistry, start_http_server
-    from prometheus_client.multiprocess import MultiProcessCollector
+
+    from config.metrics.archive import ArchiveSafeCollector
 
     registry = CollectorRegistry()
-    MultiProcessCollector(registry, path=str(directory))
+    registry.register(ArchiveSafeCollector(directory))
     server, _thread = start_http_server(port, addr=host, registry=registry)
     return server
 
@@ -82,10 +83,14 @@ def start(environ: MutableMapping[str, str], log: Any) -> Path | None:
 
 
 def worker_exited(pid: int, environ: MutableMapping[str, str]) -> None:
-    """gunicorn's `child_exit`: forget the live gauges of a worker; its counts stay in the sums."""
+    """gunicorn's `child_exit`: fold the worker's counts into the archive, so they stay in the sums."""
     directory = environ.get(MULTIPROC_ENV)
     if not directory:
         return
     from prometheus_client import multiprocess
 
+    from config.metrics.archive import LOCK, fold
+
     multiprocess.mark_process_dead(pid, directory)
+    with LOCK:
+        fold(Path(directory), pid)
