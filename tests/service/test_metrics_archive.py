@@ -29,7 +29,10 @@ def test_folding_keeps_every_sum_and_leaves_the_archive_and_the_live_workers(tmp
             tmp_path,
             "counter",
             pid,
-            [(total, f"{total}_total", "claim-list", listed), (total, f"{total}_total", "claim-detail", broken)],
+            [
+                (total, f"{total}_total", "claim-list", listed),
+                (total, f"{total}_total", "claim-detail", broken),
+            ],
         )
         _write(tmp_path, "histogram", pid, [(duration, f"{duration}_sum", "claim-list", listed / 10)])
     before = _exposition(tmp_path)

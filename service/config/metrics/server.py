@@ -2,8 +2,9 @@
 
 Each worker writes its counts to files of PROMETHEUS_MULTIPROC_DIR; the master
 reads and sums them on every scrape, so one scrape of a pod sees every worker,
-recycled ones included (their files folded into one archive: `archive.py`). The port is not the API's: the NetworkPolicy opens it
-only to the monitoring namespace, and a scrape never waits behind API requests.
+recycled ones included (folded into one archive: `archive.py`). The port is
+not the API's: the NetworkPolicy opens it only to the monitoring namespace,
+and a scrape never waits behind API requests.
 
 Nothing here imports Django, and prometheus_client is imported only after the
 directory is in the environment: it chooses where values live when imported.
