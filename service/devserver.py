@@ -1,4 +1,4 @@
-"""`make run`: the API on http://127.0.0.1:8000 ($DEV_PORT) with demo data.
+"""`make run`: the API on http://127.0.0.1:8000 ($DEV_PORT), metrics on 9100 ($DEV_METRICS_PORT), demo data.
 
 Without DATABASE_URL a local PostgreSQL keeps its data in .local/pg (port
 $DEV_PG_PORT, default 5433) between runs, and the API's two roles are made on
@@ -32,7 +32,7 @@ def _manage(env: dict[str, str], *args: str) -> str:
     return result.stdout
 
 
-def _banner(seed: str, port: int) -> str:
+def _banner(seed: str, port: int, metrics_port: int) -> str:
     base = f"http://{HOST}:{port}"
     password = os.environ.get("DEMO_PASSWORD", "rollguard-demo")
     token = json.loads(seed)["tenants"][0]["token"]
@@ -42,6 +42,7 @@ def _banner(seed: str, port: int) -> str:
             f"Swagger UI: {base}/api/docs/",
             f"Redoc:      {base}/api/redoc/",
             f"Health:     {base}/health/ready",
+            f"Metrics:    http://{HOST}:{metrics_port}/metrics",
             f"Demo users: acme-admin, acme-biller, acme-viewer (and globex-...), password {password}",
             f"Seed:       {seed.strip()}",
             f'Try:        curl -H "Authorization: Token {token}" {base}/api/v1/claims/',
@@ -49,11 +50,11 @@ def _banner(seed: str, port: int) -> str:
     )
 
 
-def _serve(env: dict[str, str], port: int) -> int:
+def _serve(env: dict[str, str], port: int, metrics_port: int) -> int:
     gunicorn = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "config.wsgi"],
         cwd=SERVICE,
-        env={**env, "HOST": HOST, "PORT": str(port)},
+        env={**env, "HOST": HOST, "PORT": str(port), "METRICS_PORT": str(metrics_port)},
     )
 
     def stop(signum: int, frame: FrameType | None) -> None:
@@ -67,6 +68,7 @@ def _serve(env: dict[str, str], port: int) -> int:
 def main() -> int:
     env = dict(os.environ)
     port = int(env.get("DEV_PORT", "8000"))
+    metrics_port = int(env.get("DEV_METRICS_PORT", "9100"))
     server = None
     if not env.get("DATABASE_URL"):
         server = LocalPostgres(data_dir=REPO / ".local" / "pg", port=int(env.get("DEV_PG_PORT", "5433")))
@@ -78,8 +80,8 @@ def main() -> int:
         for phase in ("expand", "contract"):
             _manage(env, "migrate_phase", phase)
         seed = _manage(env, "seed_demo")
-        print(_banner(seed, port), flush=True)
-        return _serve(env, port)
+        print(_banner(seed, port, metrics_port), flush=True)
+        return _serve(env, port, metrics_port)
     finally:
         if server is not None:
             server.stop()

@@ -6,6 +6,7 @@ headers (Authorization carries the token).
 """
 
 import os
+from typing import Any
 
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"  # noqa: S104 - a container listens on all interfaces
 workers = int(os.environ.get("GUNICORN_WORKERS", os.environ.get("WEB_CONCURRENCY", "2")))
@@ -52,3 +53,17 @@ logconfig_dict = {
         "gunicorn.access": {"handlers": ["access"], "level": "INFO", "propagate": False},
     },
 }
+
+
+# The API's metrics on their own port (METRICS_PORT; unset or 0 serves none),
+# summed over the workers by the master: see config/metrics/server.py.
+def when_ready(server: Any) -> None:
+    from config.metrics import server as metrics
+
+    metrics.start(os.environ, server.log)
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    from config.metrics import server as metrics
+
+    metrics.worker_exited(worker.pid, os.environ)

@@ -74,6 +74,8 @@ INSTALLED_APPS = [
 # views still refuse a foreign Host wherever they build a URL, and every API
 # path ends in a slash, so there is nothing for APPEND_SLASH to do.
 MIDDLEWARE = [
+    # First, so that its latency covers every other middleware.
+    "config.metrics.middleware.RequestMetricsMiddleware",
     "config.middleware.RequestIdMiddleware",
     "config.middleware.ApiResponseMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -204,6 +206,10 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+
+# The label `revision` on every request metric: which release this pod runs
+# (the chart sets it from the operator's revision label or the image tag).
+API_REVISION = env_str("API_REVISION", "") or "unknown"
 
 HEALTH_DATABASE_ALIAS = "default"
 HEALTH_DB_TIMEOUT_MS = env_int("HEALTH_DB_TIMEOUT_MS", 2000)

@@ -33,6 +33,17 @@ pytestmark = pytest.mark.integration
         ),
         ("claims-api", ["--set", "secrets.databaseUrl.name="], ["/secrets/databaseUrl/name", "minLength"]),
         ("claims-api", ["--set", "ingress.enabled=true"], ["ingress.hosts needs at least one host name"]),
+        ("claims-api", ["--set", "metrics.port=8000"], ["metrics.port is 8000, the API's own port"]),
+        (
+            "claims-api",
+            ["--set", "metrics.monitoringNamespaceSelector=null"],
+            ["metrics.monitoringNamespaceSelector is empty"],
+        ),
+        (
+            "claims-api",
+            ["--set", "metrics.serviceMonitor.interval=30sec"],
+            ["/metrics/serviceMonitor/interval", "does not match pattern"],
+        ),
         ("rollguard", ["--set-string", "metrics.port=ninety"], ["metrics/port", "got string, want integer"]),
         (
             "rollguard",

@@ -166,7 +166,10 @@ def test_the_api_release_carries_the_verification_profile(rendered):
         "livenessProbe": "/health/live",
         "readinessProbe": "/health/ready",
     }
-    assert container["ports"] == [{"name": "http", "containerPort": 8000, "protocol": "TCP"}]
+    assert container["ports"] == [
+        {"name": "http", "containerPort": 8000, "protocol": "TCP"},
+        {"name": "metrics", "containerPort": 9100, "protocol": "TCP"},
+    ]
 
 
 def test_the_locustfile_config_map_embeds_the_chart_copy(rendered):

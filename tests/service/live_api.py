@@ -6,8 +6,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -24,6 +26,9 @@ SERVICE = Path(__file__).resolve().parents[2] / "service"
 @dataclass
 class LiveApi:
     url: str
+    metrics_url: str
+    # Where the workers write their counts (PROMETHEUS_MULTIPROC_DIR), one file per process.
+    metrics_dir: Path
     roles: localdb.DatabaseRoles
     tokens: list[str]
 
@@ -57,20 +62,36 @@ def live_api(server_url: str, name: str, **settings: str) -> Iterator[LiveApi]:
     for phase in ("expand", "contract"):
         _manage(env, "migrate_phase", phase)
     seed = json.loads(_manage(env, "seed_demo", "--claims", "40", "--patients", "10").splitlines()[-1])
-    port = localdb.free_port()
+    port, metrics_port = localdb.free_port(), localdb.free_port()
+    metrics_dir = Path(tempfile.mkdtemp(prefix=f"{name}-metrics-"))
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "config.wsgi"],
         cwd=SERVICE,
-        env={**env, "MIGRATION_DATABASE_URL": "", "HOST": "127.0.0.1", "PORT": str(port)},
+        env={
+            "API_REVISION": name,
+            **env,
+            "MIGRATION_DATABASE_URL": "",
+            "HOST": "127.0.0.1",
+            "PORT": str(port),
+            "METRICS_PORT": str(metrics_port),
+            "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+        },
         stdout=subprocess.DEVNULL,
         stderr=None if os.environ.get("LIVE_API_LOGS") else subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(url)
-        yield LiveApi(url=url, roles=roles, tokens=[t["token"] for t in seed["tenants"]])
+        yield LiveApi(
+            url=url,
+            metrics_url=f"http://127.0.0.1:{metrics_port}/metrics",
+            metrics_dir=metrics_dir,
+            roles=roles,
+            tokens=[t["token"] for t in seed["tenants"]],
+        )
     finally:
         server.terminate()
         server.wait(timeout=30)
+        shutil.rmtree(metrics_dir, ignore_errors=True)
         with psycopg.connect(server_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

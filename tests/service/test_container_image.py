@@ -1,4 +1,4 @@
-"""The image recipe: clean under hadolint, non-root, serving /app with gunicorn."""
+"""The image recipe: clean under hadolint, non-root, serving /app and its metrics with gunicorn."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def test_the_runtime_serves_app_with_gunicorn():
 
     assert runtime.last("WORKDIR").value == ("/app",)
     assert (cmd.json, cmd.value) == (True, ("gunicorn", "-c", "gunicorn.conf.py", "config.wsgi"))
-    assert runtime.last("EXPOSE").value == ("8000",)
+    assert runtime.last("EXPOSE").value == ("8000", "9100")
 
 
 def test_the_build_context_carries_only_what_the_image_needs():

@@ -37,12 +37,14 @@ def restored_signals():
         signal.signal(sig, handler)
 
 
-def _stop_when_ready(url: str, seen: dict) -> None:
+def _stop_when_ready(url: str, metrics_url: str, seen: dict) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
                 seen["ready"] = json.loads(response.read())
+            with urllib.request.urlopen(metrics_url, timeout=5) as response:
+                seen["metrics"] = response.read().decode()
                 break
         except OSError:
             time.sleep(0.3)
@@ -52,12 +54,16 @@ def _stop_when_ready(url: str, seen: dict) -> None:
 def test_devserver_serves_the_seeded_api_and_stops_on_sigterm(
     fresh_database, restored_signals, monkeypatch, capsys
 ):
-    port = free_port()
+    port, metrics_port = free_port(), free_port()
     for key, value in fresh_database.env().items():
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("DEV_PORT", str(port))
+    monkeypatch.setenv("DEV_METRICS_PORT", str(metrics_port))
     seen: dict = {}
-    watcher = threading.Thread(target=_stop_when_ready, args=(f"http://127.0.0.1:{port}/health/ready", seen))
+    watcher = threading.Thread(
+        target=_stop_when_ready,
+        args=(f"http://127.0.0.1:{port}/health/ready", f"http://127.0.0.1:{metrics_port}/metrics", seen),
+    )
     watcher.start()
 
     exit_code = devserver.main()
@@ -65,9 +71,12 @@ def test_devserver_serves_the_seeded_api_and_stops_on_sigterm(
     watcher.join()
     assert exit_code == 0
     assert seen["ready"] == {"status": "ok"}
+    ready_series = '{method="GET",revision="unknown",status="200",view="health-ready"}'
+    assert f"claims_api_http_requests_total{ready_series}" in seen["metrics"]
     out = capsys.readouterr().out
     assert f"Swagger UI: http://127.0.0.1:{port}/api/docs/" in out
     assert f"Redoc:      http://127.0.0.1:{port}/api/redoc/" in out
+    assert f"Metrics:    http://127.0.0.1:{metrics_port}/metrics" in out
     seed = json.loads(out.split("Seed:", 1)[1].splitlines()[0])
     assert [t["name"] for t in seed["tenants"]] == ["Acme Health", "Globex Clinic"]
     with psycopg.connect(fresh_database.migration_url) as conn:

@@ -195,6 +195,27 @@ it; the service reads it only in its migration commands (config/databases.py).
 {{- end }}
 
 {{/*
+The metrics settings of the API container. API_REVISION labels every series:
+with the operator it is the pod's rollguard.dev/revision label (the hash the
+ApiRelease's status calls currentRevision and stableRevision, so a canary's
+series differ from the stable pods' even for the same image); a plain
+Deployment uses the image digest or tag. A value that changes at every
+`helm upgrade` (the Helm revision) would roll the pods each time.
+*/}}
+{{- define "claims-api.metricsEnv" -}}
+- name: METRICS_PORT
+  value: {{ .Values.metrics.enabled | ternary .Values.metrics.port 0 | quote }}
+- name: API_REVISION
+{{- if .Values.operator.enabled }}
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.labels['rollguard.dev/revision']
+{{- else }}
+  value: {{ .Values.image.digest | default (.Values.image.tag | default .Chart.AppVersion) | quote }}
+{{- end }}
+{{- end }}
+
+{{/*
 The scratch volume every container gets, since root filesystems are read-only.
 */}}
 {{- define "claims-api.tmpVolume" -}}
@@ -226,11 +247,17 @@ containers:
       - name: http
         containerPort: 8000
         protocol: TCP
+      {{- if .Values.metrics.enabled }}
+      - name: metrics
+        containerPort: {{ .Values.metrics.port }}
+        protocol: TCP
+      {{- end }}
     envFrom:
       - configMapRef:
           name: {{ include "claims-api.childName" (list . "config") }}
     env:
       {{- include "claims-api.secretEnv" . | nindent 6 }}
+      {{- include "claims-api.metricsEnv" . | nindent 6 }}
     # Startup gives a slow boot a minute before liveness counts; liveness
     # restarts only a wedged process; readiness also fails while the database
     # is unreachable or a needed migration is missing, taking the pod out of the Service.
