@@ -16,6 +16,7 @@ import contextlib
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -53,6 +54,15 @@ def _run_as_server_user() -> dict[str, object]:
         return {}
     pgwheel.hand_to_user(SERVER_USER)
     return {"user": SERVER_USER}
+
+
+def _running(pid: int) -> bool:
+    """Whether `pid` is a live process (a zombie waiting for its parent is not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
 
 
 @dataclass
@@ -110,7 +120,7 @@ class LocalPostgres:
         options += [f"-h {self.host}", f"-p {self.port}", f"-k {self.data_dir}"]
         self.log_file.touch()
         self._chown_for_server(self.log_file)
-        subprocess.run(  # noqa: S603 - the wheel's own binaries
+        started = subprocess.run(  # noqa: S603 - the wheel's own binaries
             [
                 str(pgwheel.bin_dir() / "pg_ctl"),
                 "-D",
@@ -124,10 +134,18 @@ class LocalPostgres:
                 str(int(timeout)),
                 "start",
             ],
-            check=True,
+            check=False,
             capture_output=True,
+            text=True,
             **kwargs,  # type: ignore[arg-type]
         )
+        if started.returncode != 0:
+            self.stop()
+            said = (started.stderr or started.stdout).strip().splitlines()[-1:] or ["no output"]
+            raise RuntimeError(
+                f"PostgreSQL on {self.host}:{self.port} did not start ({said[0]}): "
+                + " | ".join(self._log_tail())
+            )
         self.wait_ready(timeout)
 
     def wait_ready(self, timeout: float = 30.0) -> None:
@@ -138,16 +156,37 @@ class LocalPostgres:
             time.sleep(0.1)
         raise TimeoutError(f"PostgreSQL on {self.host}:{self.port} did not start; see {self.log_file}")
 
-    def stop(self) -> None:
-        """Stop the server (fast shutdown); a stopped server is left alone."""
-        if not (self.data_dir / "postmaster.pid").exists():
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop the server and return only once its postmaster is gone; a stopped server is left
+        alone. A fast shutdown (SIGINT), then an immediate one (SIGQUIT) if that takes longer than
+        `timeout`. Signals rather than `pg_ctl stop`: they need no access to the data folder, whose
+        parents may have become private to root since the start."""
+        pid = self._postmaster_pid()
+        if pid is None or not _running(pid):
             return
-        subprocess.run(  # noqa: S603 - the wheel's own binaries
-            [str(pgwheel.bin_dir() / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop"],
-            check=False,
-            capture_output=True,
-            **_run_as_server_user(),  # type: ignore[arg-type]
+        for signal_number in (signal.SIGINT, signal.SIGQUIT):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal_number)
+            deadline = time.monotonic() + timeout
+            while _running(pid) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if not _running(pid):
+                return
+        raise RuntimeError(
+            f"PostgreSQL (pid {pid}) in {self.data_dir} did not stop: " + " | ".join(self._log_tail())
         )
+
+    def _postmaster_pid(self) -> int | None:
+        try:
+            return int((self.data_dir / "postmaster.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def _log_tail(self, lines: int = 5) -> list[str]:
+        try:
+            return self.log_file.read_text(errors="replace").strip().splitlines()[-lines:]
+        except OSError:
+            return []
 
     def destroy(self) -> None:
         self.stop()

@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -17,12 +18,14 @@ from rollguard_sandbox.checkout import Checkout
 
 
 @contextlib.contextmanager
-def embedded_postgres(folder: Path) -> Iterator[localdb.LocalPostgres]:
-    folder.mkdir(parents=True, exist_ok=True)
-    # The server runs as an unprivileged user when we are root; it must reach its data folder.
-    os.chmod(folder, 0o755)  # noqa: S103
-    with localdb.running(folder / "data") as server:
-        yield server
+def embedded_postgres() -> Iterator[localdb.LocalPostgres]:
+    """The sandbox's server, in a folder of its own under the system's temporary folder: the
+    server runs as an unprivileged user when we are root, and `--results` may lie under folders
+    private to root (pytest's, for one)."""
+    with tempfile.TemporaryDirectory(prefix="rollguard-sandbox-pg-") as folder:
+        os.chmod(folder, 0o755)  # noqa: S103
+        with localdb.running(Path(folder) / "data") as server:
+            yield server
 
 
 def seed(checkout: Checkout, roles: localdb.DatabaseRoles, env: Mapping[str, str]) -> list[str]:

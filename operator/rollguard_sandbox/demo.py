@@ -174,7 +174,7 @@ class Sandbox:
         self._clear_results()
         self.state.mkdir(parents=True)
         self.say("starting PostgreSQL, the Kubernetes API emulator, the local runtime and the operator")
-        with embedded_postgres(self.state / "postgres") as postgres:
+        with embedded_postgres() as postgres:
             # The API's two roles: the Jobs migrate as the owner, the pods serve as the application role.
             self.roles = await asyncio.to_thread(localdb.provision_roles, postgres.url(), DATABASE)
             self.database_url = self.roles.application_url

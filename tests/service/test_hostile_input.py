@@ -162,3 +162,14 @@ def test_two_parallel_deletes_of_one_patient_delete_once(flushable_audit_trail, 
 def test_a_time_zone_offset_postgresql_cannot_store_is_a_400(world):
     response = world.acme.client.get("/api/v1/audit-events/?occurred_before=0233-11-23T14:04:52%2B22:37")
     _shape(response, 400)
+
+
+@pytest.mark.parametrize("path", ["/api/v1/claims/0.5/", "/api/v2/patients/1.x/"])
+def test_an_unknown_format_suffix_with_a_bad_token_is_a_404_not_a_500(world, path):
+    """Content negotiation refuses the suffix before authentication runs; the refusal's audit
+    must not run the failing authentication again."""
+    anonymous = APIClient()
+    anonymous.credentials(HTTP_AUTHORIZATION="Token not-a-token")
+    before = AuditEvent.objects.count()
+    _shape(anonymous.put(path, {"note": "x"}, format="json"), 404)
+    assert AuditEvent.objects.count() == before

@@ -65,7 +65,15 @@ class TenantViewSet(viewsets.GenericViewSet):
         # The type first: other errors (a bad Accept header) come before authentication.
         if not isinstance(exc, exceptions.PermissionDenied | Http404):
             return None
-        if not self.audit_object_type or membership_of(self.request) is None:
+        if not self.audit_object_type:
+            return None
+        try:
+            member = membership_of(self.request)
+        except exceptions.APIException:
+            # Refused before authentication ran (an unknown format suffix is a 404 first):
+            # a caller whose credentials fail is nobody the trail can name.
+            return None
+        if member is None:
             return None
         return AuditOutcome.DENIED if isinstance(exc, exceptions.PermissionDenied) else AuditOutcome.NOT_FOUND
 
