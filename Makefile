@@ -33,8 +33,12 @@ setup: $(VENV)/.synced tools ## create .venv from uv.lock and install the pinned
 run: $(VENV)/.synced ## serve the API on 127.0.0.1:8000 (embedded PostgreSQL unless DATABASE_URL is set)
 	$(BIN)/python service/devserver.py
 
-test: setup ## the whole test suite with coverage of service/ (fails under 85%)
-	$(BIN)/pytest
+# Most of the suite waits on live servers and operator passes, not on the CPU: two
+# workers halve it on two cores. A file's tests stay on one worker (module fixtures).
+TEST_WORKERS ?= 2
+
+test: setup ## the whole test suite with coverage of service/ (fails under 85%); TEST_WORKERS=2
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 test-fast: $(VENV)/.synced ## unit tests only: no database, no emulator, no live server
 	$(BIN)/pytest -m "not integration" --no-cov

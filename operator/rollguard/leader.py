@@ -93,7 +93,9 @@ class LeaderElector:
 
     async def _attempt(self, limit: float) -> bool:
         try:
-            return await asyncio.wait_for(self._try(), max(0.05, limit))
+            # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow a cancellation.
+            async with asyncio.timeout(max(0.05, limit)):
+                return await self._try()
         except (ApiError, TimeoutError) as exc:
             logger.debug("lease %s/%s: %s", self.namespace, self.name, exc)
             return False

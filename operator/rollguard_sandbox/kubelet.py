@@ -317,8 +317,10 @@ class PodWorker:
 
     async def sleep(self, seconds: float) -> None:
         """Sleep, but wake at once when the pod is being stopped."""
+        # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow a cancellation.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stop.wait(), timeout=seconds)
+            async with asyncio.timeout(seconds):
+                await self._stop.wait()
 
     @property
     def ready(self) -> bool:

@@ -234,9 +234,10 @@ class FakeCluster:
         finally:
             for running in (task, *followers):
                 running.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await running
+            # Bounded: a task that lost its cancellation would otherwise hang the test's teardown.
+            _, pending = await asyncio.wait({task, *followers}, timeout=5)
             await client.close()
+            assert not pending, f"fake cluster tasks ignored their cancellation: {pending}"
             self._client = None
         if self.errors:
             raise self.errors[0]
@@ -252,8 +253,11 @@ class FakeCluster:
                 self.errors.append(exc)
                 raise
             # Like a controller's work queue: a change is worked on at once, time moves on by ticks.
+            # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow a cancellation
+            # that arrives as its timeout fires, and this loop would then never end.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), self.tick)
+                async with asyncio.timeout(self.tick):
+                    await self._changed.wait()
 
     async def step(self) -> None:
         assert self._deployments is not None
