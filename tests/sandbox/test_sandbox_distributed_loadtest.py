@@ -1,4 +1,4 @@
-"""Raw TCP Service ports, and a distributed LoadTest run for real: the operator, a Locust master and two workers."""
+"""Raw TCP Service ports, and a LoadTest with two workers run for real: operator, master, two workers."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import PODSERVER, Sandbox
 
 from localdb import free_port
 from rollguard_loadtest.gate import WorkerTally
@@ -19,8 +20,6 @@ from rollguard_sandbox.demo import NAMESPACE, operator_process
 from rollguard_sandbox.endpoints import PodEndpoints, port_mode
 from rollguard_sandbox.locustwiring import wire_locust
 from rollguard_sandbox.tcpproxy import TcpPortProxy
-
-from conftest import PODSERVER, Sandbox
 
 LOCUSTFILE = """
 from locust import HttpUser, constant, events, task
@@ -106,7 +105,9 @@ async def test_tcp_proxy_forwards_bytes_per_connection_to_ready_pods():
     servers = [await asyncio.start_server(_echo, "127.0.0.1", 0) for _ in range(2)]
     local = [server.sockets[0].getsockname()[1] for server in servers]
     pods = [
-        PodEndpoints(name=f"pod-{i}", labels={"app": "echo"}, ready=True, terminating=False, ports={"5557": port})
+        PodEndpoints(
+            name=f"pod-{i}", labels={"app": "echo"}, ready=True, terminating=False, ports={"5557": port}
+        )
         for i, port in enumerate(local)
     ]
     listen = free_port()
@@ -198,10 +199,12 @@ async def test_a_loadtest_with_two_workers_passes_and_both_workers_report(sandbo
             await sandbox.client.create(body)
         status: dict = {}
         with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(45):
+            async with asyncio.timeout(30):
                 while status.get("phase") not in {"Passed", "Failed", "Error"}:
                     await asyncio.sleep(0.3)
-                    test = await sandbox.client.get("rollguard.dev/v1alpha1", "LoadTest", NAMESPACE, "distributed")
+                    test = await sandbox.client.get(
+                        "rollguard.dev/v1alpha1", "LoadTest", NAMESPACE, "distributed"
+                    )
                     status = (test or {}).get("status") or {}
         jobs = {job["metadata"]["name"] for job in await sandbox.client.list("batch/v1", "Job", NAMESPACE)}
         services = await sandbox.client.list("v1", "Service", NAMESPACE)

@@ -209,6 +209,8 @@ def build_master_service(loadtest: Mapping[str, Any]) -> dict[str, Any]:
             "clusterIP": "None",
             "selector": labels,
             # ZeroMQ, not HTTP: `appProtocol` says so to whatever proxies the port.
-            "ports": [{"name": "master", "port": MASTER_PORT, "targetPort": MASTER_PORT, "appProtocol": "tcp"}],
+            "ports": [
+                {"name": "master", "port": MASTER_PORT, "targetPort": MASTER_PORT, "appProtocol": "tcp"}
+            ],
         },
     }
