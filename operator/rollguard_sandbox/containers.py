@@ -277,9 +277,9 @@ def build_container_run(
     expand = [rewrite_hosts(expand_vars(part, env), hosts) for part in container.get("command") or ()]
     rest = [rewrite_hosts(expand_vars(part, env), hosts) for part in container.get("args") or ()]
     if image.wiring is not None:
-        # Wired as one command line: the whole of it goes to the entrypoint, or all of it to the args.
+        # Wired as one command line; values change in place and added flags go after the image.
         wired = image.wiring(expand + rest, ports, hosts)
-        expand, rest = (wired, []) if expand else ([], wired)
+        expand, rest = wired[: len(expand)], wired[len(expand) :]
     if expand:
         argv += ["--entrypoint", json.dumps(expand)]
     argv.append(image.reference)
