@@ -1,6 +1,7 @@
 """The threshold gate: at the end of a Locust run, judge it and publish the summary.
 
-`register(events)` is called by the locustfile. When Locust quits, the gate
+`register(events)` is called by the locustfile. A master tallies the requests
+each worker reports (the summary's `workers`). When Locust quits, the gate
 summarizes the run, sets the process exit code (0 passed, 1 failed) and writes
 the summary to stdout, to `$ROLLGUARD_RESULTS_DIR/summary.json` and to the
 termination message file, where the operator reads it from the pod status.
@@ -59,13 +60,31 @@ def publish(
             log.warning("could not write the termination message to %s: %s", path, error)
 
 
-def judge(environment: Any, environ: Mapping[str, str] = os.environ) -> dict[str, Any] | None:
+class WorkerTally:
+    """The requests each worker reported to the master (`worker_report` carries each report's increment)."""
+
+    def __init__(self) -> None:
+        self.requests: dict[str, int] = {}
+
+    def record(self, client_id: str, data: Mapping[str, Any]) -> None:
+        total = data.get("stats_total") or {}
+        added = int(total.get("num_requests", 0)) if isinstance(total, Mapping) else 0
+        self.requests[client_id] = self.requests.get(client_id, 0) + added
+
+
+def judge(
+    environment: Any, environ: Mapping[str, str] = os.environ, tally: WorkerTally | None = None
+) -> dict[str, Any] | None:
     """Summarize the run in `environment`, set its exit code and publish; workers leave it to the master."""
     from locust.runners import WorkerRunner
 
     if isinstance(environment.runner, WorkerRunner):
         return None
-    summary = summarize(environment.stats, Thresholds.from_env(environ))
+    summary = summarize(
+        environment.stats,
+        Thresholds.from_env(environ),
+        requests_by_worker=tally.requests if tally is not None else None,
+    )
     environment.process_exit_code = 0 if summary["verdict"] == "passed" else 1
     publish(summary, environ=environ)
     return summary
@@ -74,8 +93,13 @@ def judge(environment: Any, environ: Mapping[str, str] = os.environ) -> dict[str
 def register(events: Any) -> None:
     """Attach the gate to Locust's `quitting` event; bad thresholds fail the run before it starts."""
     Thresholds.from_env()
+    tally = WorkerTally()
+
+    def on_worker_report(client_id: str, data: Mapping[str, Any], **_: Any) -> None:
+        tally.record(client_id, data)
 
     def on_quitting(environment: Any, **_: Any) -> None:
-        judge(environment)
+        judge(environment, tally=tally)
 
+    events.worker_report.add_listener(on_worker_report)
     events.quitting.add_listener(on_quitting)

@@ -106,8 +106,23 @@ def worst_endpoints(entries: Iterable[EntryStats], thresholds: Thresholds) -> li
     return [{"name": r["name"], "p95Ms": r["p95Ms"], "failures": r["failures"]} for r in rows]
 
 
-def summarize(stats: RunStats, thresholds: Thresholds, *, worst: int = WORST_ENDPOINTS) -> dict[str, Any]:
-    """The contract's summary of one run: verdict, reasons, totals, percentiles and the worst endpoints."""
+def workers_reporting(requests_by_worker: Mapping[str, int]) -> int:
+    """How many workers reported at least one request (a worker that made none did not take part)."""
+    return sum(1 for requests in requests_by_worker.values() if requests > 0)
+
+
+def summarize(
+    stats: RunStats,
+    thresholds: Thresholds,
+    *,
+    worst: int = WORST_ENDPOINTS,
+    requests_by_worker: Mapping[str, int] | None = None,
+) -> dict[str, Any]:
+    """The contract's summary of one run: verdict, reasons, totals, percentiles and the worst endpoints.
+
+    `requests_by_worker` (a master's tally of its workers' reports) becomes
+    `workers`; a run without workers reports 0.
+    """
     total = stats.total
     requests, failures = total.num_requests, total.num_failures
     error_rate = error_rate_percent(requests, failures)
@@ -123,6 +138,7 @@ def summarize(stats: RunStats, thresholds: Thresholds, *, worst: int = WORST_END
         "p95Ms": p95,
         "p99Ms": percentile_ms(total, 0.99),
         "rps": round(float(total.total_rps), 1),
+        "workers": workers_reporting(requests_by_worker or {}),
         "worst": worst_endpoints(stats.entries.values(), thresholds)[:worst],
         "thresholds": thresholds.as_json(),
     }

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rollguard_sandbox.containers import Image, ImageMap
+from rollguard_sandbox.locustwiring import wire_locust
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -74,6 +75,7 @@ class Checkout:
             entrypoint=("locust",),
             paths={"/app": self.loadtest},
             reference=built.get("loadtest", ""),
+            wiring=wire_locust,
         )
         return ImageMap(rules=(("loadtest", loadtest), ("locust", loadtest)), default=api)
 

@@ -19,6 +19,8 @@ TERMINATION_LOG_ENV = "ROLLGUARD_TERMINATION_LOG"
 
 # (kind, name) -> the object's data as text, or None when it does not exist.
 Lookup = Callable[[str, str], Mapping[str, str] | None]
+# (argv, container port -> local port, in-cluster `name:port` -> local address) -> the argv to run.
+Wiring = Callable[[Sequence[str], Mapping[str, int], Mapping[str, str]], list[str]]
 
 
 class ContainerConfigError(Exception):
@@ -35,6 +37,8 @@ class Image:
     paths: Mapping[str, Path] = field(default_factory=dict)
     # The built image (`make images`) that runs instead when pods run as containers.
     reference: str = ""
+    # Rewrites the final command line where the program needs more than PORT and host names.
+    wiring: Wiring | None = None
 
 
 @dataclass(frozen=True)
@@ -191,9 +195,8 @@ def build_launch(
     args = list(container.get("args") or ())
     if not container.get("command") and not args and not image.entrypoint:
         raise ContainerConfigError(f'container "{container.get("name")}" has no command and no entrypoint')
-    argv = tuple(
-        rewrite_paths(rewrite_hosts(expand_vars(part, env), hosts), paths) for part in command + args
-    )
+    parts = [rewrite_paths(rewrite_hosts(expand_vars(part, env), hosts), paths) for part in command + args]
+    argv = tuple(image.wiring(parts, ports, hosts) if image.wiring else parts)
     workdir = Path(rewrite_paths(container["workingDir"], paths)) if container.get("workingDir") else None
     return LaunchSpec(
         argv=argv,
@@ -272,10 +275,15 @@ def build_container_run(
     for key in env:
         argv += ["--env", key]
     expand = [rewrite_hosts(expand_vars(part, env), hosts) for part in container.get("command") or ()]
+    rest = [rewrite_hosts(expand_vars(part, env), hosts) for part in container.get("args") or ()]
+    if image.wiring is not None:
+        # Wired as one command line; values change in place and added flags go after the image.
+        wired = image.wiring(expand + rest, ports, hosts)
+        expand, rest = wired[: len(expand)], wired[len(expand) :]
     if expand:
         argv += ["--entrypoint", json.dumps(expand)]
     argv.append(image.reference)
-    argv += [rewrite_hosts(expand_vars(part, env), hosts) for part in container.get("args") or ()]
+    argv += rest
     return LaunchSpec(
         argv=tuple(argv),
         env={**base_env, **env},

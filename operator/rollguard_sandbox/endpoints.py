@@ -5,11 +5,28 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any, Literal
+
+PortMode = Literal["http", "tcp"]
 
 
 def selector_matches(selector: Mapping[str, str], labels: Mapping[str, str]) -> bool:
     """A Service selector matches a pod carrying every one of its labels; an empty one matches nothing."""
     return bool(selector) and all(labels.get(key) == value for key, value in selector.items())
+
+
+def port_mode(port: Mapping[str, Any]) -> PortMode:
+    """How the proxy forwards a Service port: per HTTP request, or raw TCP per connection.
+
+    `appProtocol` decides when set (`http` is HTTP, anything else, `tcp` or
+    `https` say, is forwarded as bytes); without it a port named `tcp` or
+    `tcp-<suffix>` is TCP and every other port HTTP.
+    """
+    app_protocol = str(port.get("appProtocol") or "").lower()
+    if app_protocol:
+        return "http" if app_protocol == "http" else "tcp"
+    name = str(port.get("name") or "").lower()
+    return "tcp" if name == "tcp" or name.startswith("tcp-") else "http"
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,7 @@
-"""kube-proxy for the sandbox: one local HTTP listener per Service port, routing to Ready pods.
+"""kube-proxy for the sandbox: one local listener per Service port, routing to Ready pods.
+
+HTTP ports (see `port_mode`) are forwarded per request, here; TCP ports per
+connection, by `tcpproxy.TcpPortProxy`.
 
 Routing happens per request rather than per connection, so a client that
 keeps its connection open still moves off a pod the moment the pod leaves
@@ -17,7 +20,8 @@ import aiohttp
 from aiohttp import web
 
 from localdb import free_port
-from rollguard_sandbox.endpoints import PodEndpoints, RoundRobin, ready_endpoints
+from rollguard_sandbox.endpoints import PodEndpoints, PortMode, RoundRobin, port_mode, ready_endpoints
+from rollguard_sandbox.tcpproxy import TcpPortProxy
 
 log = logging.getLogger(__name__)
 
@@ -101,13 +105,17 @@ class PortProxy:
                     return web.Response(status=502, text="upstream closed the connection\n")
 
 
+def _mode(proxy: PortProxy | TcpPortProxy) -> PortMode:
+    return "tcp" if isinstance(proxy, TcpPortProxy) else "http"
+
+
 class ServiceProxies:
     """The listeners of every Service, created when a Service appears and closed when it goes."""
 
     def __init__(self, source: EndpointSource) -> None:
         self.source = source
         self._reserved: dict[tuple[str, str, int], int] = {}
-        self._proxies: dict[tuple[str, str, int], PortProxy] = {}
+        self._proxies: dict[tuple[str, str, int], PortProxy | TcpPortProxy] = {}
 
     def reserve(self, namespace: str, service: str, port: int) -> int:
         """The local port of a Service port, fixed before the Service exists (for URLs set up front)."""
@@ -146,9 +154,10 @@ class ServiceProxies:
                 wanted[key] = {
                     "selector": spec.get("selector") or {},
                     "target": port.get("targetPort", port["port"]),
+                    "mode": port_mode(port),
                 }
         for key, proxy in list(self._proxies.items()):
-            if key not in wanted:
+            if key not in wanted or _mode(proxy) != wanted[key]["mode"]:
                 await proxy.stop()
                 del self._proxies[key]
         for key, want in wanted.items():
@@ -156,7 +165,8 @@ class ServiceProxies:
             if existing is not None:
                 existing.selector, existing.target_port = want["selector"], want["target"]
                 continue
-            proxy = PortProxy(
+            kind = TcpPortProxy if want["mode"] == "tcp" else PortProxy
+            proxy = kind(
                 namespace=key[0],
                 service=key[1],
                 port=key[2],

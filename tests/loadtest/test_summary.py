@@ -86,9 +86,16 @@ def test_summary_carries_the_contract_fields_from_the_aggregated_entry():
         "p95Ms": 88,
         "p99Ms": 140,
         "rps": 50.1,
+        "workers": 0,
         "worst": [{"name": "GET /a", "p95Ms": 120, "failures": 0}],
         "thresholds": {"p95Ms": 500, "errorRatePercent": 5},
     }
+
+
+def test_workers_counts_only_the_workers_that_reported_requests():
+    total = Entry("Aggregated", "", 10, 0, 1.0, {0.5: 21, 0.95: 88, 0.99: 140})
+    tally = {"worker-a": 6, "worker-b": 4, "worker-idle": 0}
+    assert summarize(Stats(total, {}), DEFAULTS, requests_by_worker=tally)["workers"] == 2
 
 
 def test_worst_endpoints_put_threshold_misses_first_then_slowest():

@@ -47,10 +47,33 @@ def test_what_the_gate_writes_the_operator_reads(stats):
     assert read.stats["p95Ms"] == summary["p95Ms"]
 
 
+# Fields a summary may lack: those added after the first release of the contract.
+OPTIONAL = {"workers"}
+
+
+def test_only_the_later_fields_are_optional():
+    schema = json.loads(SCHEMA_PATH.read_text())
+    assert set(schema["properties"]) - set(schema["required"]) == OPTIONAL
+
+
+def test_a_summary_from_before_the_workers_figure_still_reads():
+    summary = {k: v for k, v in written().items() if k != "workers"}
+    validate(summary)
+    assert "workers" not in parse_summary(json.dumps(summary)).stats
+
+
+def test_the_operator_reads_the_workers_figure():
+    summary = written()
+    summary["workers"] = 2
+    assert parse_summary(json.dumps(summary)).stats["workers"] == 2
+
+
 def breakages() -> list[tuple[str, dict]]:
     good = written()
     cases = []
     for key in good:
+        if key in OPTIONAL:
+            continue
         cases.append((f"without {key}", {k: v for k, v in good.items() if k != key}))
     for key, bad in [
         ("verdict", "maybe"),
@@ -60,6 +83,8 @@ def breakages() -> list[tuple[str, dict]]:
         ("errorRatePercent", 100.5),
         ("p95Ms", "88"),
         ("rps", None),
+        ("workers", -1),
+        ("workers", 1.5),
         ("worst", [{"name": "GET /", "p95Ms": 1}]),
         ("worst", [{"name": "", "p95Ms": 1, "failures": 0}]),
         ("worst", [{"name": "x" * 121, "p95Ms": 1, "failures": 0}]),

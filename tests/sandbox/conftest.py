@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -11,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from rollguard.kube import KubeClient
+from rollguard_sandbox.checkout import Checkout
 from rollguard_sandbox.cluster import Cluster, running_cluster
 from rollguard_sandbox.containers import Image, ImageMap
 from rollguard_sandbox.kubelet import NodeConfig
@@ -29,14 +29,23 @@ class Sandbox:
     registry: ProcessRegistry
 
 
+PODSERVER = Image(workdir=HERE, entrypoint=(sys.executable, "podserver.py"))
+
+
 @pytest.fixture
-async def sandbox(tmp_path: Path) -> AsyncIterator[Sandbox]:
-    """The runtime with every image mapped to `podserver.py`, fast back-off and a short drain."""
+def images() -> ImageMap:
+    """Every image runs `podserver.py`; a test module overrides this fixture to map some to the checkout."""
+    return ImageMap(rules=(), default=PODSERVER)
+
+
+@pytest.fixture
+async def sandbox(tmp_path: Path, images: ImageMap) -> AsyncIterator[Sandbox]:
+    """The runtime with the `images` fixture's map (podserver.py), fast back-off and a short drain."""
     registry = ProcessRegistry()
     config = NodeConfig(
-        images=ImageMap(rules=(), default=Image(workdir=HERE, entrypoint=(sys.executable, "podserver.py"))),
+        images=images,
         state_dir=tmp_path,
-        base_env={"PATH": os.environ["PATH"]},
+        base_env={"PATH": Checkout.find().path_env()},
         backoff_base=0.3,
         backoff_cap=2.0,
         drain_seconds=0.3,

@@ -31,7 +31,11 @@ def launch(container, tmp_path: Path, *, reference="localhost/rollguard/claims-a
         lookup=lookup,
         ports={"8000": 41234, "http": 41234},
         mounts=[Mount(tmp_path / "tmp", "/tmp"), Mount(tmp_path / "cm", "/mnt/locustfile", read_only=True)],
-        hosts={"postgres": "127.0.0.1:55432", "claims-api:80": "127.0.0.1:48000"},
+        hosts={
+            "postgres": "127.0.0.1:55432",
+            "claims-api:80": "127.0.0.1:48000",
+            "claims-api:5557": "127.0.0.1:47000",
+        },
         termination_log=tmp_path / "api.termination-log",
         base_env={"PATH": "/host/bin", "CONTAINERS_CONF": "/repo/mk/containers.conf"},
         labels={"dev.rollguard.sandbox.run": "run"},
@@ -116,6 +120,20 @@ def test_command_replaces_the_entrypoint_and_args_follow_the_image_with_vars_and
     assert argv[image_at + 1 :] == [
         "-f", "/mnt/locustfile/locustfile.py", "--host", "http://127.0.0.1:48000", "-u", "4",
     ]  # fmt: skip
+
+
+def test_a_locust_worker_container_dials_the_master_services_local_listener(tmp_path):
+    worker = {
+        "name": "locust",
+        "image": "ghcr.io/rollguard/loadtest:0.1.0",
+        "command": ["locust", "-f", "locustfile.py", "--worker", "--master-host", "claims-api"],
+    }
+    argv = list(launch(worker, tmp_path).argv)
+
+    entrypoint = json.loads(argv[argv.index("--entrypoint") + 1])
+    assert entrypoint == ["locust", "-f", "locustfile.py", "--worker", "--master-host", "127.0.0.1"]
+    image_at = argv.index("localhost/rollguard/loadtest:dev")
+    assert argv[image_at + 1 :] == ["--master-port", "47000"]
 
 
 def test_an_image_without_a_built_reference_is_a_config_error(tmp_path):

@@ -208,6 +208,9 @@ def build_master_service(loadtest: Mapping[str, Any]) -> dict[str, Any]:
         "spec": {
             "clusterIP": "None",
             "selector": labels,
-            "ports": [{"name": "master", "port": MASTER_PORT, "targetPort": MASTER_PORT}],
+            # ZeroMQ, not HTTP: `appProtocol` says so to whatever proxies the port.
+            "ports": [
+                {"name": "master", "port": MASTER_PORT, "targetPort": MASTER_PORT, "appProtocol": "tcp"}
+            ],
         },
     }

@@ -56,7 +56,7 @@ def _loadtest_measurement(
     if phase is None:
         return None, True
     stats = status.get("stats") or {}
-    value = {key: stats[key] for key in ("requests", "p95Ms", "errorRatePercent") if key in stats}
+    value = {key: stats[key] for key in ("requests", "p95Ms", "errorRatePercent", "workers") if key in stats}
     reasons = "; ".join(status.get("reasons") or []) or str(status.get("message") or "")
     measurement = Measurement(
         phase=phase,  # type: ignore[arg-type]

@@ -153,7 +153,9 @@ def verify(p: ReleasePass) -> Outcome:
     stats = status.get("stats") or {}
     summary: dict[str, Any] = {"name": loadtest["metadata"]["name"], "phase": status.get("phase", "Pending")}
     summary.update({key: status[key] for key in ("verdict", "reasons") if key in status})
-    summary.update({key: stats[key] for key in ("p95Ms", "errorRatePercent", "requests") if key in stats})
+    summary.update(
+        {key: stats[key] for key in ("p95Ms", "errorRatePercent", "requests", "workers") if key in stats}
+    )
     p.status["loadTest"] = summary
     phase = summary["phase"]
     if phase == "Passed":

@@ -50,6 +50,6 @@ def parse_summary(text: str) -> Summary:
     return Summary(
         verdict=data["verdict"],
         reasons=list(data["reasons"]),
-        stats={key: data[key] for key in numbers},
+        stats={key: data[key] for key in numbers if key in data},
         worst=[dict(item) for item in data["worst"]],
     )
