@@ -125,6 +125,35 @@ class ClaimSerializer(StrictFieldsMixin, serializers.ModelSerializer):
         return f"{claim.patient.first_name} {claim.patient.last_name}"
 
 
+# Built once: the same formatting as ClaimSerializer's fields, without a serializer per page.
+_AMOUNT_FIELD = serializers.DecimalField(**AMOUNT)
+_TIME_FIELD = serializers.DateTimeField()
+
+
+def claim_row_representation(row: dict[str, Any]) -> dict[str, Any]:
+    """What ClaimSerializer renders for a claim, from one row of `billing.selectors.claims.claim_rows`.
+
+    A list page renders up to 100 claims; building them from plain rows costs a
+    fraction of a ModelSerializer's field walk per row (tests hold the two equal).
+    """
+    amount, when = _AMOUNT_FIELD.to_representation, _TIME_FIELD.to_representation
+    return {
+        "id": row["id"],
+        "number": row["number"],
+        "patient": row["patient_id"],
+        "patient_name": f"{row['patient__first_name']} {row['patient__last_name']}",
+        "payer": row["payer_id"],
+        "payer_name": row["payer__name"],
+        "billed_amount": amount(row["billed_amount"]),
+        "paid_amount": amount(row["paid_amount"]),
+        "service_date": row["service_date"].isoformat(),
+        "status": row["status"],
+        "denial_reason": row["denial_reason_text"],
+        "created_at": when(row["created_at"]),
+        "updated_at": when(row["updated_at"]),
+    }
+
+
 class ClaimTransitionSerializer(StrictFieldsMixin, serializers.Serializer):
     status = serializers.ChoiceField(
         choices=[ClaimStatus.ACCEPTED, ClaimStatus.PAID, ClaimStatus.DENIED],
