@@ -1,4 +1,4 @@
-"""A claim list renders its rows from plain values: exactly what ClaimSerializer renders for each claim."""
+"""Lists render their rows from plain values: exactly what their serializers render for each row."""
 
 from __future__ import annotations
 
@@ -37,3 +37,15 @@ def test_every_listed_claim_reads_as_its_serializer_renders_it(world, new_claim,
     assert sorted(row["status"] for row in rows) == ["denied", "paid", "submitted"]
     for row in rows:
         assert row == _serialized(row["id"])
+
+
+def test_the_payer_summary_reads_as_its_serializer_renders_it(world, new_claim):
+    from billing.api.serializers import PayerSummarySerializer
+    from billing.selectors.claims import claim_payer_summary
+
+    new_claim(world.acme, world.acme_patient, world.payers[1], billed="1234.50")
+    new_claim(world.acme, world.acme_patient, world.payers[1], billed="0.01")
+    rows = world.acme.client.get("/api/v1/payers/summary/").json()["results"]
+    expected = PayerSummarySerializer(claim_payer_summary(customer=world.acme.customer), many=True).data
+    assert [row["claim_count"] for row in rows] == [1, 2]
+    assert rows == json.loads(JSONRenderer().render(expected))
