@@ -203,7 +203,9 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=500, help="timed requests per endpoint (default 500)")
     parser.add_argument("--profile", type=Path, default=None, help="write a cProfile per endpoint here")
     parser.add_argument(
-        "--token", default="", help="a token of the first demo tenant: skip migrate and seed_demo (a seeded $DATABASE_URL)"
+        "--token",
+        default="",
+        help="a token of the first demo tenant: skip migrate and seed_demo (a seeded $DATABASE_URL)",
     )
     parser.add_argument("--out", type=Path, default=RESULTS / "bench-cpu.json", help="the JSON report")
     args = parser.parse_args()

@@ -38,8 +38,9 @@ def _lookup_sql() -> str:
     on every request."""
     token, user, membership, customer = (model._meta.db_table for model in _MODELS)
     columns = [col for alias, model in zip("tumc", _MODELS, strict=True) for col in _columns(alias, model)]
+    # Names from the models' metadata only; the digest is a parameter.
     return (
-        f"SELECT {', '.join(columns)}, {set_tenant_sql('m.customer_id')} "
+        f"SELECT {', '.join(columns)}, {set_tenant_sql('m.customer_id')} "  # noqa: S608
         f'FROM "{token}" t INNER JOIN "{user}" u ON u.id = t.user_id '
         f'LEFT OUTER JOIN "{membership}" m ON m.user_id = u.id '
         f'LEFT OUTER JOIN "{customer}" c ON c.id = m.customer_id '
@@ -68,7 +69,8 @@ def token_lookup(digest: str) -> AuthToken | None:
     if row is None:
         return None
     auth_token, user, membership, customer = _instances(row)
-    assert isinstance(auth_token, AuthToken) and user is not None
+    assert isinstance(auth_token, AuthToken), "token_lookup() found a row without a token"
+    assert user is not None, "token_lookup() found a token without a user (the join is inner)"
     AuthToken.user.field.set_cached_value(auth_token, user)
     Membership.user.field.remote_field.set_cached_value(user, membership)
     if isinstance(membership, Membership):

@@ -21,7 +21,11 @@ def _insert() -> tuple[str, tuple[Field, ...]]:
     placeholders = ", ".join(["%s"] * len(fields))
     pk = AuditEvent._meta.pk
     assert pk is not None
-    sql = f'INSERT INTO "{AuditEvent._meta.db_table}" ({columns}) VALUES ({placeholders}) RETURNING "{pk.column}"'
+    # Names from the model's metadata only; every value is a parameter.
+    sql = (
+        f'INSERT INTO "{AuditEvent._meta.db_table}" ({columns}) '  # noqa: S608
+        f'VALUES ({placeholders}) RETURNING "{pk.column}"'
+    )
     return sql, fields
 
 
