@@ -41,7 +41,24 @@ def amount_filter(lookup_expr: str) -> filters.NumberFilter:
     return filters.NumberFilter(field_name="billed_amount", lookup_expr=lookup_expr, **AMOUNT)
 
 
-class ClaimCursorFilter(filters.FilterSet):
+class FilterSet(filters.FilterSet):
+    """django-filter's FilterSet, with its form class built once per class.
+
+    django-filter builds a form class on every request from the filters it has
+    just copied, each making a new form field; the fields depend only on the
+    class's declarations, and each form copies its class's fields anyway.
+    """
+
+    def get_form_class(self) -> type[forms.Form]:
+        cls = type(self)
+        form_class: type[forms.Form] | None = cls.__dict__.get("_form_class")
+        if form_class is None:
+            form_class = super().get_form_class()
+            cls._form_class = form_class  # type: ignore[attr-defined]
+        return form_class
+
+
+class ClaimCursorFilter(FilterSet):
     """The filters of a claim list; its order is the cursor's (newest number first)."""
 
     status = filters.ChoiceFilter(choices=ClaimStatus.choices)
@@ -79,7 +96,7 @@ class ClaimFilter(ClaimCursorFilter):
         pass
 
 
-class PayerSummaryFilter(filters.FilterSet):
+class PayerSummaryFilter(FilterSet):
     payer = IdFilter(field_name="payer_id", help_text="Payer id.")
     service_date = filters.DateFromToRangeFilter(
         help_text="Count only claims whose service date lies in this range, inclusive."
@@ -90,7 +107,7 @@ class PayerSummaryFilter(filters.FilterSet):
         fields = ("payer", "service_date")
 
 
-class PatientFilter(filters.FilterSet):
+class PatientFilter(FilterSet):
     last_name = filters.CharFilter(lookup_expr="istartswith")
     member_id = filters.CharFilter()
     date_of_birth = filters.DateFilter()
@@ -101,7 +118,7 @@ class PatientFilter(filters.FilterSet):
         fields = ("last_name", "member_id", "date_of_birth")
 
 
-class PayerFilter(filters.FilterSet):
+class PayerFilter(FilterSet):
     code = filters.CharFilter()
     name = filters.CharFilter(lookup_expr="icontains")
     is_active = filters.BooleanFilter()
@@ -111,7 +128,7 @@ class PayerFilter(filters.FilterSet):
         fields = ("code", "name", "is_active")
 
 
-class ActivePayerFilter(filters.FilterSet):
+class ActivePayerFilter(FilterSet):
     code = filters.CharFilter()
     name = filters.CharFilter(lookup_expr="icontains")
 
@@ -120,7 +137,7 @@ class ActivePayerFilter(filters.FilterSet):
         fields = ("code", "name")
 
 
-class AuditEventFilter(filters.FilterSet):
+class AuditEventFilter(FilterSet):
     action = filters.ChoiceFilter(choices=AuditAction.choices)
     outcome = filters.ChoiceFilter(choices=AuditOutcome.choices)
     object_type = filters.ChoiceFilter(choices=[(name, name) for name in AUDITED_OBJECT_TYPES])
