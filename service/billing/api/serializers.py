@@ -12,6 +12,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from billing.models import AuditEvent, Claim, ClaimStatus, Patient, Payer
+from billing.selectors.rows import row_by_id
 
 AMOUNT = {"max_digits": 12, "decimal_places": 2}
 # A sum of up to 2**63 amounts below 10**10: room for every total the database can return.
@@ -36,14 +37,27 @@ class StrictFieldsMixin:
 
 
 class IdField(serializers.PrimaryKeyRelatedField):
-    """A related id as a whole number that fits a bigint: `1.5` is refused, never truncated to 1."""
+    """A related id as a whole number that fits a bigint: `1.5` is refused, never truncated to 1.
+
+    The row is looked up by `row_by_id` among the rows of the queryset's model whose fields
+    equal `row_filter`; None (the default for a tenant's rows until the serializer
+    knows the tenant) matches no row at all.
+    """
+
+    def __init__(self, *, row_filter: dict[str, object] | None = None, **kwargs: Any) -> None:
+        self.row_filter = row_filter
+        super().__init__(**kwargs)
 
     def to_internal_value(self, data: Any) -> Any:
         is_int = isinstance(data, int) and not isinstance(data, bool)
         is_digits = isinstance(data, str) and data.isascii() and data.isdigit() and len(data) < 20
         if not (is_int or is_digits) or not 1 <= int(data) < 2**63:
             self.fail("incorrect_type", data_type=type(data).__name__)
-        return super().to_internal_value(int(data))
+        pk = int(data)
+        row = None if self.row_filter is None else row_by_id(self.queryset.model, pk, **self.row_filter)
+        if row is None:
+            self.fail("does_not_exist", pk_value=pk)
+        return row
 
 
 def _not_in_future(value: datetime.date) -> datetime.date:
@@ -111,7 +125,7 @@ class ModelFieldsOnceMixin:
 
 class ClaimSerializer(StrictFieldsMixin, ModelFieldsOnceMixin, serializers.ModelSerializer):
     patient = IdField(queryset=Patient.objects.none())
-    payer = IdField(queryset=Payer.objects.all())
+    payer = IdField(queryset=Payer.objects.all(), row_filter={})
     patient_name = serializers.SerializerMethodField()
     payer_name = serializers.CharField(source="payer.name", read_only=True)
     billed_amount = serializers.DecimalField(**AMOUNT, min_value=Decimal("0.01"))
@@ -150,7 +164,7 @@ class ClaimSerializer(StrictFieldsMixin, ModelFieldsOnceMixin, serializers.Model
         customer = self.context.get("customer")
         if customer is not None:
             # A patient id of another tenant reads as one that does not exist.
-            self.fields["patient"].queryset = Patient.objects.filter(customer=customer)
+            self.fields["patient"].row_filter = {"customer_id": customer.pk}
 
     def get_patient_name(self, claim: Claim) -> str:
         return f"{claim.patient.first_name} {claim.patient.last_name}"
