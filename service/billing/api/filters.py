@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from django import forms
 from django.db.models import Q, QuerySet
+from django.http import QueryDict
 from django_filters import rest_framework as filters
+from django_filters.filters import Filter
 
 from billing.models import (
     AuditAction,
@@ -42,12 +45,43 @@ def amount_filter(lookup_expr: str) -> filters.NumberFilter:
 
 
 class FilterSet(filters.FilterSet):
-    """django-filter's FilterSet, with its form class built once per class.
+    """django-filter's FilterSet, with its form class built once per class and its
+    filters copied shallowly.
 
-    django-filter builds a form class on every request from the filters it has
-    just copied, each making a new form field; the fields depend only on the
-    class's declarations, and each form copies its class's fields anyway.
+    django-filter deep-copies every filter (choices, widgets and all) and builds
+    a form class from the copies on every request, each copy making a new form
+    field. The fields depend only on the class's declarations, and each form
+    copies its class's fields anyway; a filter's only per-instance state is its
+    `model` and `parent`, which a shallow copy gets of its own.
     """
+
+    def __init__(
+        self,
+        data: Any = None,
+        queryset: QuerySet[Any] | None = None,
+        *,
+        request: Any = None,
+        prefix: str | None = None,
+    ) -> None:
+        if queryset is None:
+            queryset = self._meta.model._default_manager.all()
+        self.is_bound = data is not None
+        self.data = data or QueryDict()
+        self.queryset = queryset
+        self.request = request
+        self.form_prefix = prefix
+        self.filters = {name: self._own_copy(declared) for name, declared in self.base_filters.items()}
+        for filter_ in self.filters.values():
+            filter_.model = queryset.model
+            filter_.parent = self
+
+    @staticmethod
+    def _own_copy(declared: Filter) -> Filter:
+        copied = copy.copy(declared)
+        if declared.method is not None:
+            # Rebinds the FilterMethod wrapper to the copy, whose parent is this filterset.
+            copied.method = declared.method
+        return copied
 
     def get_form_class(self) -> type[forms.Form]:
         cls = type(self)
