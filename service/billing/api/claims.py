@@ -15,9 +15,9 @@ from rest_framework.serializers import BaseSerializer
 from billing.api.base import AuditedTenantViewSet
 from billing.api.filters import ClaimFilter
 from billing.api.schema import LIST, READ, WRITE, errors
-from billing.api.serializers import ClaimSerializer, ClaimTransitionSerializer
+from billing.api.serializers import ClaimSerializer, ClaimTransitionSerializer, claim_row_representation
 from billing.models import Claim
-from billing.selectors.claims import claim_list
+from billing.selectors.claims import claim_list, claim_rows
 from billing.services.claims import claim_delete, claim_submit, claim_transition, claim_update
 
 
@@ -51,6 +51,12 @@ class ClaimViewSet(
 
     def get_queryset(self) -> QuerySet[Claim]:
         return claim_list(customer=self.customer)
+
+    def get_list_rows(self, queryset: QuerySet[Claim]) -> QuerySet[Any]:
+        return claim_rows(queryset)
+
+    def represent_page(self, page: list[Any] | None) -> list[dict[str, Any]]:
+        return [claim_row_representation(row) for row in page or ()]
 
     def perform_create(self, serializer: BaseSerializer) -> None:
         serializer.instance = claim_submit(

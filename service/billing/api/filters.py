@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from django import forms
 from django.db.models import Q, QuerySet
+from django.http import QueryDict
 from django_filters import rest_framework as filters
+from django_filters.filters import Filter
 
 from billing.models import (
     AuditAction,
@@ -41,7 +44,55 @@ def amount_filter(lookup_expr: str) -> filters.NumberFilter:
     return filters.NumberFilter(field_name="billed_amount", lookup_expr=lookup_expr, **AMOUNT)
 
 
-class ClaimCursorFilter(filters.FilterSet):
+class FilterSet(filters.FilterSet):
+    """django-filter's FilterSet, with its form class built once per class and its
+    filters copied shallowly.
+
+    django-filter deep-copies every filter (choices, widgets and all) and builds
+    a form class from the copies on every request, each copy making a new form
+    field. The fields depend only on the class's declarations, and each form
+    copies its class's fields anyway; a filter's only per-instance state is its
+    `model` and `parent`, which a shallow copy gets of its own.
+    """
+
+    def __init__(
+        self,
+        data: Any = None,
+        queryset: QuerySet[Any] | None = None,
+        *,
+        request: Any = None,
+        prefix: str | None = None,
+    ) -> None:
+        if queryset is None:
+            queryset = self._meta.model._default_manager.all()
+        self.is_bound = data is not None
+        self.data = data or QueryDict()
+        self.queryset = queryset
+        self.request = request
+        self.form_prefix = prefix
+        self.filters = {name: self._own_copy(declared) for name, declared in self.base_filters.items()}
+        for filter_ in self.filters.values():
+            filter_.model = queryset.model
+            filter_.parent = self
+
+    @staticmethod
+    def _own_copy(declared: Filter) -> Filter:
+        copied = copy.copy(declared)
+        if declared.method is not None:
+            # Rebinds the FilterMethod wrapper to the copy, whose parent is this filterset.
+            copied.method = declared.method
+        return copied
+
+    def get_form_class(self) -> type[forms.Form]:
+        cls = type(self)
+        form_class: type[forms.Form] | None = cls.__dict__.get("_form_class")
+        if form_class is None:
+            form_class = super().get_form_class()
+            cls._form_class = form_class  # type: ignore[attr-defined]
+        return form_class
+
+
+class ClaimCursorFilter(FilterSet):
     """The filters of a claim list; its order is the cursor's (newest number first)."""
 
     status = filters.ChoiceFilter(choices=ClaimStatus.choices)
@@ -79,7 +130,7 @@ class ClaimFilter(ClaimCursorFilter):
         pass
 
 
-class PayerSummaryFilter(filters.FilterSet):
+class PayerSummaryFilter(FilterSet):
     payer = IdFilter(field_name="payer_id", help_text="Payer id.")
     service_date = filters.DateFromToRangeFilter(
         help_text="Count only claims whose service date lies in this range, inclusive."
@@ -90,7 +141,7 @@ class PayerSummaryFilter(filters.FilterSet):
         fields = ("payer", "service_date")
 
 
-class PatientFilter(filters.FilterSet):
+class PatientFilter(FilterSet):
     last_name = filters.CharFilter(lookup_expr="istartswith")
     member_id = filters.CharFilter()
     date_of_birth = filters.DateFilter()
@@ -101,7 +152,7 @@ class PatientFilter(filters.FilterSet):
         fields = ("last_name", "member_id", "date_of_birth")
 
 
-class PayerFilter(filters.FilterSet):
+class PayerFilter(FilterSet):
     code = filters.CharFilter()
     name = filters.CharFilter(lookup_expr="icontains")
     is_active = filters.BooleanFilter()
@@ -111,7 +162,7 @@ class PayerFilter(filters.FilterSet):
         fields = ("code", "name", "is_active")
 
 
-class ActivePayerFilter(filters.FilterSet):
+class ActivePayerFilter(FilterSet):
     code = filters.CharFilter()
     name = filters.CharFilter(lookup_expr="icontains")
 
@@ -120,7 +171,7 @@ class ActivePayerFilter(filters.FilterSet):
         fields = ("code", "name")
 
 
-class AuditEventFilter(filters.FilterSet):
+class AuditEventFilter(FilterSet):
     action = filters.ChoiceFilter(choices=AuditAction.choices)
     outcome = filters.ChoiceFilter(choices=AuditOutcome.choices)
     object_type = filters.ChoiceFilter(choices=[(name, name) for name in AUDITED_OBJECT_TYPES])

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from billing.api.base import TenantViewSet
 from billing.api.filters import ActivePayerFilter, PayerFilter, PayerSummaryFilter
 from billing.api.schema import LIST, READ
-from billing.api.serializers import PayerSerializer, PayerSummarySerializer
+from billing.api.serializers import PayerSerializer, PayerSummarySerializer, payer_summary_representation
 from billing.models import AuditAction
 from billing.selectors.claims import claim_payer_summary
 from billing.selectors.payers import payer_active_list, payer_list
@@ -58,7 +58,7 @@ class PayerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewS
         rows = list(self.filter_queryset(self.get_queryset()))
         page = self.paginate_queryset(rows)
         self._audit(AuditAction.LIST, object_type=SUMMARY_OBJECT_TYPE)
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        return self.get_paginated_response([payer_summary_representation(row) for row in page or ()])
 
     @extend_schema(
         summary="Payers that currently accept claims",

@@ -3,6 +3,7 @@ tenant, owner, number or status in a body is refused, never silently used."""
 
 from __future__ import annotations
 
+import copy
 import datetime
 from decimal import Decimal
 from typing import Any
@@ -11,6 +12,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from billing.models import AuditEvent, Claim, ClaimStatus, Patient, Payer
+from billing.selectors.rows import row_by_id
 
 AMOUNT = {"max_digits": 12, "decimal_places": 2}
 # A sum of up to 2**63 amounts below 10**10: room for every total the database can return.
@@ -35,14 +37,27 @@ class StrictFieldsMixin:
 
 
 class IdField(serializers.PrimaryKeyRelatedField):
-    """A related id as a whole number that fits a bigint: `1.5` is refused, never truncated to 1."""
+    """A related id as a whole number that fits a bigint: `1.5` is refused, never truncated to 1.
+
+    The row is looked up by `row_by_id` among the rows of the queryset's model whose fields
+    equal `row_filter`; None (the default for a tenant's rows until the serializer
+    knows the tenant) matches no row at all.
+    """
+
+    def __init__(self, *, row_filter: dict[str, object] | None = None, **kwargs: Any) -> None:
+        self.row_filter = row_filter
+        super().__init__(**kwargs)
 
     def to_internal_value(self, data: Any) -> Any:
         is_int = isinstance(data, int) and not isinstance(data, bool)
         is_digits = isinstance(data, str) and data.isascii() and data.isdigit() and len(data) < 20
         if not (is_int or is_digits) or not 1 <= int(data) < 2**63:
             self.fail("incorrect_type", data_type=type(data).__name__)
-        return super().to_internal_value(int(data))
+        pk = int(data)
+        row = None if self.row_filter is None else row_by_id(self.queryset.model, pk, **self.row_filter)
+        if row is None:
+            self.fail("does_not_exist", pk_value=pk)
+        return row
 
 
 def _not_in_future(value: datetime.date) -> datetime.date:
@@ -78,9 +93,39 @@ class PayerSummarySerializer(serializers.Serializer):
     denial_rate = serializers.FloatField(help_text="Denied claims as a share of all claims, 0 to 1.")
 
 
-class ClaimSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+def payer_summary_representation(row: dict[str, Any]) -> dict[str, Any]:
+    """What PayerSummarySerializer renders for one row of `claim_payer_summary` (tests hold the two equal).
+
+    Totals are sums of numeric(16, 2) columns, at two places already.
+    """
+    return {
+        "payer": row["payer_id"],
+        "payer_code": row["payer_code"],
+        "payer_name": row["payer_name"],
+        "claim_count": int(row["claim_count"]),
+        "denied_count": int(row["denied_count"]),
+        "billed_total": format(row["billed_total"], "f"),
+        "paid_total": format(row["paid_total"], "f"),
+        "denial_rate": float(row["denial_rate"]),
+    }
+
+
+class ModelFieldsOnceMixin:
+    """A ModelSerializer whose fields are worked out from the model once per class, then copied
+    for each instance (as DRF copies declared fields), instead of rebuilt on every request."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        cls = type(self)
+        template: dict[str, serializers.Field] | None = cls.__dict__.get("_fields_template")
+        if template is None:
+            template = super().get_fields()  # type: ignore[misc]
+            cls._fields_template = template  # type: ignore[attr-defined]
+        return copy.deepcopy(template)
+
+
+class ClaimSerializer(StrictFieldsMixin, ModelFieldsOnceMixin, serializers.ModelSerializer):
     patient = IdField(queryset=Patient.objects.none())
-    payer = IdField(queryset=Payer.objects.all())
+    payer = IdField(queryset=Payer.objects.all(), row_filter={})
     patient_name = serializers.SerializerMethodField()
     payer_name = serializers.CharField(source="payer.name", read_only=True)
     billed_amount = serializers.DecimalField(**AMOUNT, min_value=Decimal("0.01"))
@@ -119,10 +164,40 @@ class ClaimSerializer(StrictFieldsMixin, serializers.ModelSerializer):
         customer = self.context.get("customer")
         if customer is not None:
             # A patient id of another tenant reads as one that does not exist.
-            self.fields["patient"].queryset = Patient.objects.filter(customer=customer)
+            self.fields["patient"].row_filter = {"customer_id": customer.pk}
 
     def get_patient_name(self, claim: Claim) -> str:
         return f"{claim.patient.first_name} {claim.patient.last_name}"
+
+
+def _time(value: datetime.datetime) -> str:
+    """DRF's DateTimeField rendering: ISO 8601 in the current time zone, UTC as `Z`."""
+    text = timezone.localtime(value).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def claim_row_representation(row: dict[str, Any]) -> dict[str, Any]:
+    """What ClaimSerializer renders for a claim, from one row of `billing.selectors.claims.claim_rows`.
+
+    A list page renders up to 100 claims; building them from plain rows costs a
+    fraction of a ModelSerializer's field walk per row (tests hold the two equal).
+    """
+    # Amounts come from numeric(12, 2) columns: already at two places, so `f` is DecimalField's string.
+    return {
+        "id": row["id"],
+        "number": row["number"],
+        "patient": row["patient_id"],
+        "patient_name": f"{row['patient__first_name']} {row['patient__last_name']}",
+        "payer": row["payer_id"],
+        "payer_name": row["payer__name"],
+        "billed_amount": format(row["billed_amount"], "f"),
+        "paid_amount": format(row["paid_amount"], "f"),
+        "service_date": row["service_date"].isoformat(),
+        "status": row["status"],
+        "denial_reason": row["denial_reason_text"],
+        "created_at": _time(row["created_at"]),
+        "updated_at": _time(row["updated_at"]),
+    }
 
 
 class ClaimTransitionSerializer(StrictFieldsMixin, serializers.Serializer):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 from django.db.models import Count, F, FloatField, Q, QuerySet, Sum
 from django.db.models.functions import Cast
 
@@ -13,17 +16,39 @@ def claim_list(*, customer: Customer) -> QuerySet[Claim]:
     return Claim.objects.filter(customer=customer).select_related("patient", "payer").order_by("-number")
 
 
-def claim_payer_summary(*, customer: Customer) -> QuerySet[ClaimRollup]:
-    """One row per payer the tenant has billed: counts, totals and denial rate.
+#: The columns a claim list renders (`billing.api.serializers.claim_row_representation`).
+CLAIM_ROW_FIELDS = (
+    "id",
+    "number",
+    "patient_id",
+    "patient__first_name",
+    "patient__last_name",
+    "payer_id",
+    "payer__name",
+    "billed_amount",
+    "paid_amount",
+    "service_date",
+    "status",
+    "denial_reason_text",
+    "created_at",
+    "updated_at",
+)
 
-    Read from the rollup (at most one row per payer and service date), so its
-    cost follows the tenant's date range and payers, not its number of claims.
-    """
+
+def claim_rows(claims: QuerySet[Claim]) -> QuerySet[Claim, dict[str, Any]]:
+    """`claims` (filtered, ordered) as plain rows of the listed columns, patient and payer joined:
+    a page of dicts instead of three model instances per claim."""
+    return claims.values(*CLAIM_ROW_FIELDS)
+
+
+@functools.cache
+def _payer_summary() -> QuerySet[ClaimRollup]:
+    """The grouped rollup query of every tenant, built once: each request only narrows it to
+    its tenant (a WHERE on a grouped column), so no annotation is built twice. Never evaluated."""
     claims = Sum("claims")
     denied = Sum("denied")
     return (
-        ClaimRollup.objects.filter(customer=customer)
-        .values("payer_id")
+        ClaimRollup.objects.values("payer_id")
         .annotate(
             payer_code=F("payer__code"),
             payer_name=F("payer__name"),
@@ -36,6 +61,15 @@ def claim_payer_summary(*, customer: Customer) -> QuerySet[ClaimRollup]:
         .filter(claim_count__gt=0)
         .order_by("payer_name", "payer_id")
     )
+
+
+def claim_payer_summary(*, customer: Customer) -> QuerySet[ClaimRollup]:
+    """One row per payer the tenant has billed: counts, totals and denial rate.
+
+    Read from the rollup (at most one row per payer and service date), so its
+    cost follows the tenant's date range and payers, not its number of claims.
+    """
+    return _payer_summary().filter(customer=customer)
 
 
 def claim_payer_summary_from_claims(*, customer: Customer) -> QuerySet[Claim]:
