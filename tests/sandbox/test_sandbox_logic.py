@@ -17,6 +17,7 @@ from rollguard_sandbox.containers import (
 )
 from rollguard_sandbox.endpoints import PodEndpoints, RoundRobin, ready_endpoints, selector_matches
 from rollguard_sandbox.probes import Probe, ProbeTracker, parse_probe
+from rollguard_sandbox.scrape import ScrapedPod, file_sd_targets
 from rollguard_sandbox.workloads import (
     PodView,
     RolloutCounts,
@@ -483,3 +484,22 @@ def test_a_container_without_any_command_cannot_start(tmp_path):
             termination_log=tmp_path / "t",
             base_env={},
         )
+
+
+# -- Prometheus' file-based discovery --------------------------------------
+def test_file_sd_lists_each_pod_with_a_metrics_port_labelled_by_revision():
+    pods = [
+        ScrapedPod("default", "claims-api-b", {"rollguard.dev/revision": "r2"}, {"http": 1, "metrics": 2}),
+        ScrapedPod("default", "claims-api-a", {"rollguard.dev/revision": "r1"}, {"http": 3, "metrics": 4}),
+        ScrapedPod("default", "claims-api-lint-x", {}, {}),  # a Job's pod serves no metrics
+    ]
+    assert file_sd_targets(pods) == [
+        {
+            "targets": ["127.0.0.1:4"],
+            "labels": {"namespace": "default", "pod": "claims-api-a", "revision": "r1"},
+        },
+        {
+            "targets": ["127.0.0.1:2"],
+            "labels": {"namespace": "default", "pod": "claims-api-b", "revision": "r2"},
+        },
+    ]
