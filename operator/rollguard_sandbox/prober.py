@@ -117,7 +117,11 @@ def window(samples: list[ProbeSample], start: float, end: float) -> list[ProbeSa
 
 
 def exposure(samples: list[ProbeSample], revision: str) -> dict[str, Any]:
-    """The prober's requests while `revision` served: from its first answer to its last.
+    """The prober's requests while `revision` served: from its first answer up to its last.
+
+    The window is half-open (the last answer is left out): both ends are the
+    revision's own answers, and counting both would overstate its share of a
+    short window; from one answer up to another, its share is exact.
 
     `servedPercent` is the share of those requests it answered, `failedPercent`
     the share it answered with a failure (what a strategy lets a bad build do
@@ -127,7 +131,12 @@ def exposure(samples: list[ProbeSample], revision: str) -> dict[str, Any]:
     served_at = [sample.at for sample in samples if revision and sample.revision == revision]
     if not served_at:
         return {"revision": revision, "requests": 0, "served": 0, "failed": 0}
-    during = [sample for sample in samples if served_at[0] <= sample.at <= served_at[-1]]
+    first, last = served_at[0], served_at[-1]
+    during = (
+        [s for s in samples if first <= s.at < last]
+        if last > first
+        else [s for s in samples if s.at == first]
+    )
     served = [sample for sample in during if sample.revision == revision]
     failed = [sample for sample in served if not sample.ok]
     failures = sum(not sample.ok for sample in during)

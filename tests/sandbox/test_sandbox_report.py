@@ -86,15 +86,16 @@ def test_exposure_counts_what_the_bad_revision_answered_while_it_served():
         "revision": "bad",
         "from": 1.0,
         "to": 5.0,
-        "requests": 5,
-        "served": 3,
-        "failed": 2,
-        "failures": 3,
-        "servedPercent": 60.0,
-        "failedPercent": 40.0,
-        "failuresFromRevisionPercent": 66.7,
+        "requests": 4,  # 1 up to 5: the last answer is left out
+        "served": 2,
+        "failed": 1,
+        "failures": 2,
+        "servedPercent": 50.0,
+        "failedPercent": 25.0,
+        "failuresFromRevisionPercent": 50.0,
     }
     assert exposure(samples, "never")["served"] == 0
+    assert exposure(samples[:2], "bad")["served"] == 1  # one answer only: its own instant
 
 
 def test_prober_tally_and_windows():
