@@ -122,15 +122,45 @@ def _env_value(entry: Mapping[str, Any], pod: Mapping[str, Any], lookup: Lookup)
                 raise ContainerConfigError(f'{kind.lower()} "{ref["name"]}" has no key "{ref["key"]}"')
             return data[ref["key"]]
     if field_ref := source.get("fieldRef"):
-        fields = {
-            "metadata.name": pod.get("metadata", {}).get("name", ""),
-            "metadata.namespace": pod.get("metadata", {}).get("namespace", ""),
-            "status.podIP": "127.0.0.1",
-            "status.hostIP": "127.0.0.1",
-            "spec.nodeName": "sandbox",
-        }
-        return fields.get(field_ref.get("fieldPath", ""), "")
+        return field_value(str(field_ref.get("fieldPath", "")), pod)
     return ""
+
+
+_MAP_FIELD = re.compile(r"metadata\.(labels|annotations)\['([^']+)'\]")
+
+
+def field_value(path: str, pod: Mapping[str, Any]) -> str:
+    """The downward API's `fieldRef`: name, namespace, IPs, node, and one label or annotation."""
+    meta = pod.get("metadata") or {}
+    if match := _MAP_FIELD.fullmatch(path):
+        return str((meta.get(match.group(1)) or {}).get(match.group(2), ""))
+    fields = {
+        "metadata.name": meta.get("name", ""),
+        "metadata.namespace": meta.get("namespace", ""),
+        "status.podIP": "127.0.0.1",
+        "status.hostIP": "127.0.0.1",
+        "spec.nodeName": "sandbox",
+    }
+    return str(fields.get(path, ""))
+
+
+# The container port of this name is where the claims API serves its metrics (METRICS_PORT).
+METRICS_PORT_NAME = "metrics"
+
+
+def local_port_env(container: Mapping[str, Any], ports: Mapping[str, int]) -> dict[str, str]:
+    """The listen addresses a container is told: its first port as PORT with HOST=127.0.0.1, and
+    the port named `metrics` as METRICS_PORT (each pod has local ports of its own)."""
+    env: dict[str, str] = {}
+    first_port = next(iter(container.get("ports") or []), None)
+    if first_port is not None:
+        env["PORT"] = str(ports[str(first_port["containerPort"])])
+        env["HOST"] = "127.0.0.1"
+    if METRICS_PORT_NAME in ports and any(
+        spec.get("name") == METRICS_PORT_NAME for spec in container.get("ports") or ()
+    ):
+        env["METRICS_PORT"] = str(ports[METRICS_PORT_NAME])
+    return env
 
 
 def container_env(container: Mapping[str, Any], pod: Mapping[str, Any], lookup: Lookup) -> dict[str, str]:
@@ -178,17 +208,15 @@ def build_launch(
     """The local process for `container`: its command, env with local ports/hosts/paths, and folder.
 
     The first container port becomes PORT with HOST=127.0.0.1, which is how
-    the images of this project choose their listen address.
+    the images of this project choose their listen address; the port named
+    `metrics` becomes METRICS_PORT.
     """
     paths = {**image.paths, **mounts}
     message_path = container.get("terminationMessagePath") or DEFAULT_TERMINATION_LOG
     paths[message_path] = termination_log
     env = container_env(container, pod, lookup)
     env = {name: rewrite_paths(rewrite_hosts(value, hosts), paths) for name, value in env.items()}
-    first_port = next(iter(container.get("ports") or []), None)
-    if first_port is not None:
-        env["PORT"] = str(ports[str(first_port["containerPort"])])
-        env["HOST"] = "127.0.0.1"
+    env.update(local_port_env(container, ports))
     env[TERMINATION_LOG_ENV] = str(termination_log)
 
     command = list(container.get("command") or image.entrypoint)
@@ -258,10 +286,7 @@ def build_container_run(
         raise ContainerConfigError(f'no built image stands for "{container.get("image")}"')
     env = container_env(container, pod, lookup)
     env = {key: rewrite_hosts(value, hosts) for key, value in env.items()}
-    first_port = next(iter(container.get("ports") or []), None)
-    if first_port is not None:
-        env["PORT"] = str(ports[str(first_port["containerPort"])])
-        env["HOST"] = "127.0.0.1"
+    env.update(local_port_env(container, ports))
     message_path = container.get("terminationMessagePath") or DEFAULT_TERMINATION_LOG
     argv = [podman, "run", "--rm", "--name", name, "--network", "host", "--pull", "never"]
     for key, value in sorted(labels.items()):

@@ -30,9 +30,17 @@ from rollguard_sandbox.checkout import PACKAGE_DIR, Checkout
 from rollguard_sandbox.cluster import running_cluster
 from rollguard_sandbox.database import applied_migrations, embedded_postgres, migration_jobs, seed
 from rollguard_sandbox.kubelet import RUN_LABEL, NodeConfig
-from rollguard_sandbox.prober import Prober, ProbeTally, window
+from rollguard_sandbox.prober import Prober, ProbeTally, exposure, window
+from rollguard_sandbox.prometheus import running_prometheus
 from rollguard_sandbox.runtime import LocalRuntime
-from rollguard_sandbox.story import APIRELEASES, ReleaseResult, Step, StoryRunner, load_story
+from rollguard_sandbox.story import (
+    APIRELEASES,
+    ReleaseResult,
+    Step,
+    StoryRunner,
+    expand_values,
+    load_story,
+)
 from rollguard_sandbox.workloads import HASH_LABEL, owner_of, pod_ready, template_hash
 
 NAMESPACE = "default"
@@ -157,6 +165,8 @@ class Sandbox:
         self.results: list[ReleaseResult] = []
         self.prober = Prober("", clock=self.clock)
         self._seeding: asyncio.Task[None] | None = None
+        # What `$(NAME)` in the story's values stands for (the sandbox's own addresses).
+        self.story_vars: dict[str, str] = {}
         self.containers = options.runtime == "containers"
         self.run_id = f"rollguard-sandbox-{secrets.token_hex(4)}"
         self.image_ids: dict[str, str] = {}
@@ -202,7 +212,7 @@ class Sandbox:
         """Remove what an earlier run wrote, and nothing else (`--results` may name any folder)."""
         for name in ("run", "logs"):
             shutil.rmtree(self.results_dir / name, ignore_errors=True)
-        for name in ("summary.json", "timeline.png", "operator.log"):
+        for name in ("summary.json", "timeline.png", "operator.log", "prometheus.log"):
             (self.results_dir / name).unlink(missing_ok=True)
 
     async def _start(self, stack: contextlib.AsyncExitStack) -> StoryRunner:
@@ -210,6 +220,10 @@ class Sandbox:
         cluster = await stack.enter_async_context(running_cluster(self.checkout.crds, [NAMESPACE]))
         client = KubeClient.for_server(cluster.url, agent="rollguard-sandbox")
         stack.push_async_callback(client.close)
+        prometheus = await stack.enter_async_context(
+            running_prometheus(self.state / "prometheus", self.results_dir / "prometheus.log", self.env)
+        )
+        self.story_vars["PROMETHEUS_URL"] = prometheus.url
         if self.containers:
             stack.push_async_callback(
                 asyncio.to_thread, podman.remove_labelled, RUN_LABEL, self.run_id, self.env
@@ -225,6 +239,7 @@ class Sandbox:
             backoff_base=self.options.backoff,
             backoff_cap=30.0,
             drain_seconds=1.0,
+            scrape_targets=prometheus.targets,
         )
         runtime = LocalRuntime(client, config)
         service_url = runtime.proxies.url(NAMESPACE, RELEASE, 80)
@@ -247,7 +262,10 @@ class Sandbox:
         operator = await stack.enter_async_context(
             operator_process(self.checkout, kubeconfig, url_map, self.env, log)
         )
-        self.say(f"API server {cluster.url}; Service {RELEASE} at {service_url}; logs in {self.results_dir}")
+        self.say(
+            f"API server {cluster.url}; Service {RELEASE} at {service_url}; Prometheus {prometheus.url};"
+            f" logs in {self.results_dir}"
+        )
         helm = self.checkout.helm()
         assert helm is not None
         return StoryRunner(
@@ -288,11 +306,14 @@ class Sandbox:
                 self.say("  prober: /health/ready and a page of claims through the Service, every 150 ms")
                 self.prober.start()
 
-        result = await story.play(step, on_phase)
+        result = await story.play(replace(step, values=expand_values(step.values, self.story_vars)), on_phase)
         if self._seeding is not None:
             await self._seeding
         self.results.append(result)
-        result.prober = asdict(ProbeTally.of(window(self.prober.samples, result.started, result.ended)))
+        during = window(self.prober.samples, result.started, result.ended)
+        result.prober = asdict(ProbeTally.of(during))
+        if result.phase == "RolledBack":
+            result.exposure = exposure(during, result.revision)
         self.say(f"{step.name}: {result.phase} in {result.seconds:g}s (expected {step.expect})")
         return result
 
@@ -332,7 +353,10 @@ class Sandbox:
         tally = data["prober"]
         print()
         print(report.table(self.results))
-        print(f"\nprober: {tally['requests']} requests, {tally['failures']} failed, p95 {tally['p95Ms']} ms")
+        print(
+            f"\nprober: {tally['requests']} requests, {tally['failures']} failed"
+            f" ({tally['unexpectedFailures']} outside the broken builds' releases), p95 {tally['p95Ms']} ms"
+        )
         print(f"runtime: {data['runtime']}")
         for reference, image in data.get("images", {}).items():
             print(f"  {reference} {image['id'][:12]}")

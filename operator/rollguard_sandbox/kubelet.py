@@ -61,6 +61,8 @@ class NodeConfig:
     run_id: str = "sandbox"
     # Built image reference -> its image id, as containerStatuses report it.
     image_ids: Mapping[str, str] = field(default_factory=dict)
+    # The file_sd file of the sandbox's Prometheus: the node writes its pods' metrics ports there.
+    scrape_targets: Path | None = None
 
     @property
     def logs(self) -> Path:

@@ -11,6 +11,7 @@ from localdb import free_port
 from rollguard.kube import KubeClient
 from rollguard_sandbox.endpoints import PodEndpoints
 from rollguard_sandbox.kubelet import NodeConfig, PodWorker
+from rollguard_sandbox.scrape import ScrapedPod, file_sd_text
 from rollguard_sandbox.workloads import finalizer_release
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ class Node:
         self.config = config
         self.workers: dict[PodKey, PodWorker] = {}
         self._releasing: dict[PodKey, asyncio.Task[None]] = {}
+        self._targets_text = ""
 
     def endpoints(self) -> list[PodEndpoints]:
         return [worker.endpoints() for worker in self.workers.values()]
@@ -54,6 +56,24 @@ class Node:
         for key, task in list(self._releasing.items()):
             if task.done():
                 del self._releasing[key]
+        self._write_targets()
+
+    def _write_targets(self) -> None:
+        """The pods that serve metrics, for Prometheus' file-based discovery (written on change only)."""
+        path = self.config.scrape_targets
+        if path is None:
+            return
+        text = file_sd_text(
+            ScrapedPod(worker.namespace, worker.name, worker.labels, worker.endpoints().ports)
+            for worker in self.workers.values()
+            if not worker.stopping
+        )
+        if text == self._targets_text:
+            return
+        partial = path.with_suffix(".tmp")
+        partial.write_text(text)
+        partial.replace(path)  # atomic: Prometheus never reads half a file
+        self._targets_text = text
 
     def _start(self, pod: dict[str, Any]) -> None:
         count = sum(

@@ -1,4 +1,8 @@
-"""A client that keeps asking the Service for its readiness and a page of claims, and counts failures."""
+"""A client that keeps asking the Service for its readiness and a page of claims, and counts failures.
+
+Each answer's `X-Api-Revision` header (the API sets it) says which revision
+served it, so the story can tell how many requests a bad revision answered.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,11 @@ import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import aiohttp
+
+REVISION_HEADER = "X-Api-Revision"
 
 
 @dataclass(frozen=True)
@@ -18,6 +25,7 @@ class ProbeSample:
     status: int  # 0: no HTTP answer at all
     millis: float
     error: str = ""
+    revision: str = ""  # the revision that answered ("" without an answer)
 
     @property
     def ok(self) -> bool:
@@ -26,7 +34,12 @@ class ProbeSample:
 
 @dataclass
 class Prober:
-    """GET /health/ready and, with a token, an authenticated claims page, alternately every `interval`."""
+    """GET /health/ready and, with a token, an authenticated claims page twice, in turn every `interval`.
+
+    A cycle of three requests: the Service balances requests round robin over
+    its Ready pods (two, or four during the story's canary), and three shares
+    no factor with either, so each path reaches every pod in turn.
+    """
 
     base_url: str
     clock: Callable[[], float] = time.monotonic
@@ -39,7 +52,8 @@ class Prober:
     def paths(self) -> list[tuple[str, dict[str, str]]]:
         targets: list[tuple[str, dict[str, str]]] = [("/health/ready", {})]
         if self.token:
-            targets.append(("/api/v1/claims/?page_size=1", {"Authorization": f"Token {self.token}"}))
+            claims = ("/api/v1/claims/?page_size=1", {"Authorization": f"Token {self.token}"})
+            targets += [claims, claims]
         return targets
 
     async def _run(self) -> None:
@@ -58,7 +72,9 @@ class Prober:
         try:
             async with session.get(self.base_url + path, headers=headers) as resp:
                 await resp.read()
-                return ProbeSample(at, path, resp.status, (time.monotonic() - started) * 1000)
+                millis = (time.monotonic() - started) * 1000
+                revision = resp.headers.get(REVISION_HEADER, "")
+                return ProbeSample(at, path, resp.status, millis, revision=revision)
         except (aiohttp.ClientError, TimeoutError) as error:
             return ProbeSample(
                 at, path, 0, (time.monotonic() - started) * 1000, f"{type(error).__name__}: {error}"
@@ -98,3 +114,41 @@ class ProbeTally:
 
 def window(samples: list[ProbeSample], start: float, end: float) -> list[ProbeSample]:
     return [sample for sample in samples if start <= sample.at < end]
+
+
+def exposure(samples: list[ProbeSample], revision: str) -> dict[str, Any]:
+    """The prober's requests while `revision` served: from its first answer up to its last.
+
+    The window is half-open (the last answer is left out): both ends are the
+    revision's own answers, and counting both would overstate its share of a
+    short window; from one answer up to another, its share is exact.
+
+    `servedPercent` is the share of those requests it answered, `failedPercent`
+    the share it answered with a failure (what a strategy lets a bad build do
+    to users), and `failuresFromRevisionPercent` the share of the window's
+    failures that were its answers.
+    """
+    served_at = [sample.at for sample in samples if revision and sample.revision == revision]
+    if not served_at:
+        return {"revision": revision, "requests": 0, "served": 0, "failed": 0}
+    first, last = served_at[0], served_at[-1]
+    during = (
+        [s for s in samples if first <= s.at < last]
+        if last > first
+        else [s for s in samples if s.at == first]
+    )
+    served = [sample for sample in during if sample.revision == revision]
+    failed = [sample for sample in served if not sample.ok]
+    failures = sum(not sample.ok for sample in during)
+    return {
+        "revision": revision,
+        "from": round(served_at[0], 2),
+        "to": round(served_at[-1], 2),
+        "requests": len(during),
+        "served": len(served),
+        "failed": len(failed),
+        "failures": failures,
+        "servedPercent": round(100 * len(served) / len(during), 1),
+        "failedPercent": round(100 * len(failed) / len(during), 1),
+        "failuresFromRevisionPercent": round(100 * len(failed) / failures, 1) if failures else 0.0,
+    }

@@ -14,6 +14,7 @@ import yaml
 from rollguard.builders.spec import API_VERSION
 from rollguard.kube import KubeClient
 from rollguard_sandbox.chart import apply_all, find, render
+from rollguard_sandbox.containers import expand_vars
 
 APIRELEASES = (API_VERSION, "ApiRelease")
 FINAL_PHASES = {"Succeeded", "RolledBack", "Failed", "Blocked"}
@@ -27,6 +28,9 @@ class Step:
     description: str
     values: Mapping[str, Any]
     expect: str
+    # The release ships a build that answers errors on purpose: the prober's failures during it
+    # are what the story shows (how many users a strategy lets the bad build reach), not a fault.
+    broken_build: bool = False
 
 
 def load_story(path: Path) -> list[Step]:
@@ -37,9 +41,25 @@ def load_story(path: Path) -> list[Step]:
             description=item.get("description", ""),
             values=item.get("values") or {},
             expect=item["expect"],
+            broken_build=bool(item.get("brokenBuild", False)),
         )
         for item in data["releases"]
     ]
+
+
+def expand_values(values: Any, names: Mapping[str, str]) -> Any:
+    """`$(NAME)` in every string of a release's values, for addresses known only at run time."""
+    if isinstance(values, str):
+        return expand_vars(values, names)
+    if isinstance(values, Mapping):
+        return {key: expand_values(value, names) for key, value in values.items()}
+    if isinstance(values, list):
+        return [expand_values(value, names) for value in values]
+    return values
+
+
+def strategy_of(spec: Mapping[str, Any]) -> str:
+    return "canary" if (spec.get("strategy") or {}).get("canary") else "rolling"
 
 
 @dataclass
@@ -58,6 +78,8 @@ class ReleaseResult:
     name: str
     description: str
     expected: str
+    broken_build: bool = False
+    strategy: str = "rolling"
     generation: int = 0
     revision: str = ""
     phase: str = ""
@@ -69,6 +91,8 @@ class ReleaseResult:
     rollback: dict[str, Any] = field(default_factory=dict)
     migrations: dict[str, Any] = field(default_factory=dict)
     prober: dict[str, Any] = field(default_factory=dict)
+    # The prober's requests while the release's revision served (a rolled-back release only).
+    exposure: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -120,9 +144,11 @@ class StoryRunner:
         )
 
     async def play(self, step: Step, on_phase: PhaseHook | None = None) -> ReleaseResult:
-        result = ReleaseResult(name=step.name, description=step.description, expected=step.expect)
+        result = ReleaseResult(
+            name=step.name, description=step.description, expected=step.expect, broken_build=step.broken_build
+        )
         manifests = self.render(step)
-        find(manifests, "ApiRelease")
+        result.strategy = strategy_of(find(manifests, "ApiRelease").get("spec") or {})
         result.started = self.clock()
         await apply_all(self.client, manifests, self.namespace)
         current = await self.client.get(*APIRELEASES, self.namespace, self.release)

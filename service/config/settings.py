@@ -76,6 +76,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so that its latency covers every other middleware.
     "config.metrics.middleware.RequestMetricsMiddleware",
+    "config.drill.DrillMiddleware",
     "config.middleware.RequestIdMiddleware",
     "config.middleware.ApiResponseMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -210,6 +211,10 @@ if PRODUCTION:
 # The label `revision` on every request metric: which release this pod runs
 # (the chart sets it from the operator's revision label or the image tag).
 API_REVISION = env_str("API_REVISION", "") or "unknown"
+# Route names that answer 500 on purpose, for release drills (config/drill.py); empty breaks nothing.
+API_FAULT_ROUTES = env_list("API_FAULT_ROUTES", [])
+if PRODUCTION and API_FAULT_ROUTES:
+    raise ImproperlyConfigured("API_FAULT_ROUTES breaks routes on purpose: not with DJANGO_ENV=production.")
 
 HEALTH_DATABASE_ALIAS = "default"
 HEALTH_DB_TIMEOUT_MS = env_int("HEALTH_DB_TIMEOUT_MS", 2000)

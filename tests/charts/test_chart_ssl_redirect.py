@@ -18,10 +18,9 @@ def config_data(helm_bin, tmp_path, values):
     docs = yaml.safe_load_all(
         render(helm_bin, Profile("ssl", "claims-api", "billing", "billing", values), tmp_path)
     )
-    (config,) = [
-        d for d in docs if d and d["kind"] == "ConfigMap" and d["metadata"]["name"].endswith("-config")
-    ]
-    return config["data"]
+    (workload,) = [d for d in docs if d and d["kind"] in {"ApiRelease", "Deployment"}]
+    (api,) = workload["spec"]["template"]["spec"]["containers"]
+    return {entry["name"]: entry["value"] for entry in api["env"] if "value" in entry}
 
 
 def test_production_pods_do_not_redirect_plain_http_by_default(helm_bin, tmp_path):

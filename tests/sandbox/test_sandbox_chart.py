@@ -7,6 +7,7 @@ import pytest
 from rollguard_sandbox.chart import find, render
 from rollguard_sandbox.checkout import PACKAGE_DIR, Checkout
 from rollguard_sandbox.demo import Options, story_steps
+from rollguard_sandbox.story import expand_values
 
 pytestmark = pytest.mark.integration
 
@@ -26,7 +27,7 @@ def rendered() -> dict[str, list[dict]]:
             release="claims-api",
             namespace="default",
             values_files=[options.values],
-            values=step.values,
+            values=expand_values(step.values, {"PROMETHEUS_URL": "http://127.0.0.1:9999"}),
         )
         for step in story_steps(options)
     }
@@ -62,7 +63,14 @@ def test_the_broken_releases_break_what_the_story_says(rendered):
     )
     assert database["valueFrom"]["secretKeyRef"]["name"] == "claims-api-database-unreachable"
     assert find(rendered["unreachable-database"], "ApiRelease")["spec"]["migrations"]["enabled"] is False
-    config = next(
-        m for m in rendered["crash-loop"] if m["kind"] == "ConfigMap" and "GUNICORN_CMD_ARGS" in m["data"]
-    )
-    assert config["data"]["GUNICORN_CMD_ARGS"] == "--no-such-flag"
+    env = {e["name"]: e.get("value") for e in container(rendered["crash-loop"])["env"]}
+    assert env["GUNICORN_CMD_ARGS"] == "--no-such-flag"
+    for name in ("broken-endpoint", "broken-endpoint-canary"):
+        env = {e["name"]: e.get("value") for e in container(rendered[name])["env"]}
+        assert env["API_FAULT_ROUTES"] == "claim-list"
+    assert "canary" not in find(rendered["broken-endpoint"], "ApiRelease")["spec"].get("strategy", {})
+    steps = find(rendered["broken-endpoint-canary"], "ApiRelease")["spec"]["strategy"]["canary"]["steps"]
+    assert [next(iter(step)) for step in steps] == ["setWeight", "analysis", "setWeight"]
+    (metric,) = steps[1]["analysis"]["metrics"]
+    assert metric["provider"]["prometheus"]["address"] == "http://127.0.0.1:9999"
+    assert 'revision="{{args.canaryRevision}}"' in metric["provider"]["prometheus"]["query"]

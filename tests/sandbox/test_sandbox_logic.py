@@ -17,6 +17,7 @@ from rollguard_sandbox.containers import (
 )
 from rollguard_sandbox.endpoints import PodEndpoints, RoundRobin, ready_endpoints, selector_matches
 from rollguard_sandbox.probes import Probe, ProbeTracker, parse_probe
+from rollguard_sandbox.scrape import ScrapedPod, file_sd_targets
 from rollguard_sandbox.workloads import (
     PodView,
     RolloutCounts,
@@ -353,6 +354,63 @@ def test_env_resolves_refs_in_kubernetes_order():
     }
 
 
+def test_field_refs_resolve_a_label_and_an_annotation_of_the_pod():
+    pod = {
+        "metadata": {
+            "name": "api-1",
+            "labels": {"rollguard.dev/revision": "abc123"},
+            "annotations": {"note": "x"},
+        }
+    }
+    container = {
+        "env": [
+            {"name": name, "valueFrom": {"fieldRef": {"fieldPath": path}}}
+            for name, path in (
+                ("REVISION", "metadata.labels['rollguard.dev/revision']"),
+                ("NOTE", "metadata.annotations['note']"),
+                ("ABSENT", "metadata.labels['absent']"),
+                ("IP", "status.podIP"),
+            )
+        ]
+    }
+    env = container_env(container, pod, lookup)
+    assert env == {"REVISION": "abc123", "NOTE": "x", "ABSENT": "", "IP": "127.0.0.1"}
+
+
+def test_the_metrics_port_is_the_local_port_of_the_port_named_metrics(tmp_path):
+    api = {
+        "name": "api",
+        "ports": [{"name": "http", "containerPort": 8000}, {"name": "metrics", "containerPort": 9100}],
+        "env": [{"name": "METRICS_PORT", "value": "9100"}],
+        "command": ["gunicorn"],
+    }
+    spec = build_launch(
+        api,
+        pod={},
+        image=Image(workdir=tmp_path),
+        lookup=lookup,
+        ports={"http": 4321, "8000": 4321, "metrics": 4322, "9100": 4322},
+        mounts={},
+        hosts={},
+        termination_log=tmp_path / "api.log",
+        base_env={},
+    )
+    assert (spec.env["PORT"], spec.env["METRICS_PORT"]) == ("4321", "4322")
+    without = {**api, "ports": api["ports"][:1]}
+    spec = build_launch(
+        without,
+        pod={},
+        image=Image(workdir=tmp_path),
+        lookup=lookup,
+        ports={"http": 4321, "8000": 4321},
+        mounts={},
+        hosts={},
+        termination_log=tmp_path / "api.log",
+        base_env={},
+    )
+    assert spec.env["METRICS_PORT"] == "9100"  # no port of that name: the pod's own value stays
+
+
 def test_missing_secret_is_a_container_config_error():
     container = {"env": [{"name": "X", "valueFrom": {"secretKeyRef": {"name": "absent", "key": "k"}}}]}
     with pytest.raises(ContainerConfigError, match='secret "absent"'):
@@ -426,3 +484,22 @@ def test_a_container_without_any_command_cannot_start(tmp_path):
             termination_log=tmp_path / "t",
             base_env={},
         )
+
+
+# -- Prometheus' file-based discovery --------------------------------------
+def test_file_sd_lists_each_pod_with_a_metrics_port_labelled_by_revision():
+    pods = [
+        ScrapedPod("default", "claims-api-b", {"rollguard.dev/revision": "r2"}, {"http": 1, "metrics": 2}),
+        ScrapedPod("default", "claims-api-a", {"rollguard.dev/revision": "r1"}, {"http": 3, "metrics": 4}),
+        ScrapedPod("default", "claims-api-lint-x", {}, {}),  # a Job's pod serves no metrics
+    ]
+    assert file_sd_targets(pods) == [
+        {
+            "targets": ["127.0.0.1:4"],
+            "labels": {"namespace": "default", "pod": "claims-api-a", "revision": "r1"},
+        },
+        {
+            "targets": ["127.0.0.1:2"],
+            "labels": {"namespace": "default", "pod": "claims-api-b", "revision": "r2"},
+        },
+    ]

@@ -1,6 +1,6 @@
 """The summary table and JSON of a story."""
 
-from rollguard_sandbox.prober import ProbeSample, ProbeTally, window
+from rollguard_sandbox.prober import ProbeSample, ProbeTally, exposure, window
 from rollguard_sandbox.report import summary, table
 from rollguard_sandbox.story import PhaseSpan, ReleaseResult
 
@@ -52,9 +52,50 @@ def test_summary_is_ok_only_without_misses_and_prober_failures():
     data = summary(good, [ok_sample, failed], 30)
     assert data["ok"] is False
     assert data["prober"]["failed"] == [
-        {"at": 2.0, "path": "/health/ready", "status": 0, "error": "ClientConnectorError"}
+        {"at": 2.0, "path": "/health/ready", "status": 0, "error": "ClientConnectorError", "revision": ""}
     ]
     assert summary([result("x", "Failed", "Succeeded")], [], 1)["ok"] is False
+
+
+def test_failures_during_a_broken_builds_release_are_shown_but_do_not_fail_the_run():
+    broken = result("broken", "RolledBack", "RolledBack", broken_build=True)  # 0 .. 12.5
+    inside = ProbeSample(2.0, "/api/v1/claims/", 500, 1.0, revision="bad")
+    outside = ProbeSample(20.0, "/api/v1/claims/", 500, 1.0, revision="good")
+    data = summary([broken], [inside], 30)
+    assert data["ok"] is True
+    assert (data["prober"]["failures"], data["prober"]["unexpectedFailures"]) == (1, 0)
+    data = summary([broken], [inside, outside], 30)
+    assert data["ok"] is False
+    assert data["prober"]["unexpectedFailures"] == 1
+
+
+def test_exposure_counts_what_the_bad_revision_answered_while_it_served():
+    def sample(at, status, revision):
+        return ProbeSample(float(at), "/", status, 1.0, revision=revision)
+
+    samples = [
+        sample(0, 200, "good"),  # before the bad revision's first answer: outside the window
+        sample(1, 500, "bad"),
+        sample(2, 200, "good"),
+        sample(3, 200, "bad"),
+        sample(4, 0, ""),  # no answer at all: in the window, a failure, not the bad revision's
+        sample(5, 500, "bad"),
+        sample(6, 200, "good"),
+    ]
+    assert exposure(samples, "bad") == {
+        "revision": "bad",
+        "from": 1.0,
+        "to": 5.0,
+        "requests": 4,  # 1 up to 5: the last answer is left out
+        "served": 2,
+        "failed": 1,
+        "failures": 2,
+        "servedPercent": 50.0,
+        "failedPercent": 25.0,
+        "failuresFromRevisionPercent": 50.0,
+    }
+    assert exposure(samples, "never")["served"] == 0
+    assert exposure(samples[:2], "bad")["served"] == 1  # one answer only: its own instant
 
 
 def test_prober_tally_and_windows():

@@ -12,7 +12,8 @@ import time
 import psutil
 import pytest
 
-from rollguard_sandbox.checkout import Checkout
+from rollguard_sandbox.checkout import PACKAGE_DIR, Checkout
+from rollguard_sandbox.story import load_story
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(480)]
 
@@ -22,7 +23,10 @@ EXPECTED = {
     "config-change": "Succeeded",
     "unreachable-database": "RolledBack",
     "crash-loop": "RolledBack",
+    "broken-endpoint": "RolledBack",
+    "broken-endpoint-canary": "RolledBack",
 }
+BROKEN = ("broken-endpoint", "broken-endpoint-canary")
 
 
 def _descendants(pid: int) -> set[tuple[int, float]]:
@@ -143,21 +147,44 @@ def test_load_tests_passed_for_the_releases_that_succeeded(story):
 
 def test_rolled_back_releases_left_the_stable_pods_serving(story):
     stable = releases(story)["config-change"]["revision"]
-    for name in ("unreachable-database", "crash-loop"):
+    for name in ("unreachable-database", "crash-loop", *BROKEN):
         rollback = releases(story)[name]["rollback"]
         assert rollback.get("toRevision") == stable, rollback
         assert rollback.get("recoverySeconds") is not None
     final = story["summary"]["final"]
     assert final["stableRevision"] == stable
     assert final["readyStatus"] == 200
-    assert len(final["pods"]) == 2
+    assert len(final["pods"]) == 4  # the broken releases' replica count, all of the stable revision
     assert all(pod["ready"] and pod["revision"] == final["deploymentTemplateHash"] for pod in final["pods"])
 
 
-def test_the_prober_never_saw_a_failure(story):
+def test_the_prober_saw_no_failure_outside_the_broken_builds_releases(story):
     prober = story["summary"]["prober"]
     assert prober["requests"] > 100
-    assert prober["failures"] == 0, prober["failed"][:5]
+    assert prober["unexpectedFailures"] == 0, prober["failed"][:5]
+    for name, release in releases(story).items():
+        assert {"failures", "requests"} <= set(release["prober"]), name
+        assert release["strategy"] == ("canary" if name == "broken-endpoint-canary" else "rolling")
+        if name not in BROKEN:
+            assert release["prober"]["failures"] == 0, name
+
+
+def test_a_canary_lets_the_broken_build_fail_fewer_requests_than_a_rolling_update(story):
+    rolling, canary = (releases(story)[name] for name in BROKEN)
+    assert rolling["rollback"]["reason"] == "LoadTestFailed", rolling["rollback"]
+    assert canary["rollback"]["reason"] == "AnalysisFailed", canary["rollback"]
+    assert "error-rate" in canary["message"]
+    for release in (rolling, canary):
+        exposure = release["exposure"]
+        assert exposure["revision"] == release["revision"]
+        assert exposure["failed"] > 0, exposure  # the bad build did answer, and failed
+        # Every failure while it served was its own: the stable pods never took its settings.
+        assert exposure["failures"] == exposure["failed"], exposure
+    (step,) = [step for step in load_story(PACKAGE_DIR / "story.yaml") if step.name == BROKEN[1]]
+    first_weight = step.values["strategy"]["canary"]["steps"][0]["setWeight"]
+    assert canary["exposure"]["failedPercent"] <= first_weight + 5, canary["exposure"]
+    assert canary["exposure"]["failedPercent"] < rolling["exposure"]["failedPercent"]
+    assert canary["prober"]["failures"] < rolling["prober"]["failures"]
 
 
 def test_no_process_outlives_the_sandbox(story):

@@ -5,6 +5,7 @@ import json
 from rollguard_sandbox.checkout import PACKAGE_DIR
 from rollguard_sandbox.database import migration_jobs
 from rollguard_sandbox.demo import Options, deep_merge, story_steps
+from rollguard_sandbox.story import expand_values
 
 
 def test_deep_merge_keeps_siblings_and_replaces_leaves():
@@ -21,10 +22,20 @@ def test_story_steps_apply_overrides_under_each_release_and_filter(tmp_path):
     assert steps[1].values["config"]["extraEnv"] == {"GUNICORN_CMD_ARGS": "--no-such-flag"}
 
 
-def test_the_default_story_has_two_successes_then_two_rollbacks(tmp_path):
-    expected = [step.expect for step in story_steps(Options(results=tmp_path))]
-    assert expected == ["Succeeded", "Succeeded", "RolledBack", "RolledBack"]
+def test_the_default_story_has_two_successes_then_four_rollbacks_two_of_broken_builds(tmp_path):
+    steps = story_steps(Options(results=tmp_path))
+    assert [step.expect for step in steps] == ["Succeeded", "Succeeded"] + ["RolledBack"] * 4
+    assert [step.name for step in steps if step.broken_build] == ["broken-endpoint", "broken-endpoint-canary"]
     assert (PACKAGE_DIR / "values.yaml").exists()
+
+
+def test_story_values_name_run_time_addresses_as_variables():
+    values = {"a": ["$(PROMETHEUS_URL)/x", {"b": "$(OTHER)"}], "n": 4, "q": 'r="{{args.canaryRevision}}"'}
+    assert expand_values(values, {"PROMETHEUS_URL": "http://127.0.0.1:1"}) == {
+        "a": ["http://127.0.0.1:1/x", {"b": "$(OTHER)"}],
+        "n": 4,
+        "q": 'r="{{args.canaryRevision}}"',
+    }
 
 
 def test_migration_jobs_reads_the_last_json_line_of_each_migration_job_log(tmp_path):

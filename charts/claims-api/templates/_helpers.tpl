@@ -157,7 +157,7 @@ Call with (list $ .Values.image).
 {{- end }}
 
 {{/*
-The API's non-secret settings, as the data of its ConfigMap.
+The API's non-secret settings, the env of its pods and migration Jobs.
 */}}
 {{- define "claims-api.configData" -}}
 DJANGO_ENV: {{ .Values.config.environment | quote }}
@@ -252,10 +252,14 @@ containers:
         containerPort: {{ .Values.metrics.port }}
         protocol: TCP
       {{- end }}
-    envFrom:
-      - configMapRef:
-          name: {{ include "claims-api.childName" (list . "config") }}
+    # The settings are part of the pod template, not a ConfigMap the revisions
+    # would share: a canary's or a rolled-back release's settings never reach a
+    # stable pod that starts later, and a change of them is a new revision.
     env:
+      {{- range $name, $value := include "claims-api.configData" . | fromYaml }}
+      - name: {{ $name }}
+        value: {{ $value | quote }}
+      {{- end }}
       {{- include "claims-api.secretEnv" . | nindent 6 }}
       {{- include "claims-api.metricsEnv" . | nindent 6 }}
     # Startup gives a slow boot a minute before liveness counts; liveness
@@ -302,17 +306,6 @@ affinity:
 {{- with .Values.tolerations }}
 tolerations:
   {{- toYaml . | nindent 2 }}
-{{- end }}
-{{- end }}
-
-{{/*
-The pod template's annotations: a checksum of the settings, so that a changed
-ConfigMap rolls the pods (and, with the operator, makes a new revision).
-*/}}
-{{- define "claims-api.podAnnotations" -}}
-checksum/config: {{ include "claims-api.configData" . | sha256sum }}
-{{- with .Values.podAnnotations }}
-{{ toYaml . }}
 {{- end }}
 {{- end }}
 
