@@ -123,7 +123,8 @@ async def test_a_failing_load_test_analysis_aborts_the_canary_and_the_stable_rev
     assert api.image() == V1
     await wait_for(lambda: (replicas(api, "claims-api-canary"), replicas(api, "claims-api")) == (0, 4))
     assert not any(job.startswith(f"claims-api-contract-{revision}") for job in api.jobs())
-    assert {"AnalysisFailed", "RollingBack", "RolledBack"} <= {reason for _, reason in api.events()}
+    # The Events follow the status write that ends the release.
+    await wait_for(lambda: {"AnalysisFailed", "RollingBack", "RolledBack"} <= {r for _, r in api.events()}, 5)
 
 
 async def test_a_web_analysis_that_measures_too_many_errors_aborts_the_canary(api, operator, cluster):
