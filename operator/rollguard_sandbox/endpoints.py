@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -75,3 +75,36 @@ class RoundRobin:
         if not endpoints:
             return None
         return endpoints[next(self._counter) % len(endpoints)]
+
+
+EndpointSource = Callable[[], list[PodEndpoints]]
+
+
+@dataclass
+class ServicePort:
+    """One Service port as a local proxy serves it: the listener and the pods behind it."""
+
+    namespace: str
+    service: str
+    port: int
+    local_port: int
+    selector: Mapping[str, str]
+    target_port: int | str
+    source: EndpointSource
+    balancer: RoundRobin = field(default_factory=RoundRobin)
+
+    def attempts(self) -> Iterator[Endpoint]:
+        """The Ready endpoints in balanced order, each pod at most once: the next one is where a
+        connection goes when the one before refused it."""
+        tried: set[str] = set()
+        while True:
+            endpoints = [
+                e
+                for e in ready_endpoints(self.selector, self.target_port, self.source())
+                if e.pod not in tried
+            ]
+            endpoint = self.balancer.pick(endpoints)
+            if endpoint is None:
+                return
+            tried.add(endpoint.pod)
+            yield endpoint

@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 from aiohttp import web
 
 from localdb import free_port
-from rollguard_sandbox.endpoints import PodEndpoints, PortMode, RoundRobin, port_mode, ready_endpoints
+from rollguard_sandbox.endpoints import EndpointSource, PortMode, ServicePort, port_mode
 from rollguard_sandbox.tcpproxy import TcpPortProxy
 
 log = logging.getLogger(__name__)
@@ -38,21 +37,11 @@ HOP_HEADERS = {
     "content-length",
 }
 
-EndpointSource = Callable[[], list[PodEndpoints]]
-
 
 @dataclass
-class PortProxy:
+class PortProxy(ServicePort):
     """One Service port: a listener on 127.0.0.1:`local_port` and where it sends requests."""
 
-    namespace: str
-    service: str
-    port: int
-    local_port: int
-    selector: Mapping[str, str]
-    target_port: int | str
-    source: EndpointSource
-    balancer: RoundRobin = field(default_factory=RoundRobin)
     runner: web.ServerRunner | None = None
     session: aiohttp.ClientSession | None = None
 
@@ -78,17 +67,7 @@ class PortProxy:
         body = await request.read()
         headers = {key: value for key, value in request.headers.items() if key.lower() not in HOP_HEADERS}
         headers["Host"] = f"{self.service}.{self.namespace}.svc"
-        tried: set[str] = set()
-        while True:
-            endpoints = [
-                e
-                for e in ready_endpoints(self.selector, self.target_port, self.source())
-                if e.pod not in tried
-            ]
-            endpoint = self.balancer.pick(endpoints)
-            if endpoint is None:
-                return web.Response(status=503, text=f"no ready endpoints for service {self.service}\n")
-            tried.add(endpoint.pod)
+        for endpoint in self.attempts():
             url = f"http://{endpoint.host}:{endpoint.port}{request.rel_url}"
             try:
                 async with self.session.request(
@@ -103,6 +82,7 @@ class PortProxy:
             except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError):
                 if request.method not in {"GET", "HEAD", "OPTIONS"}:
                     return web.Response(status=502, text="upstream closed the connection\n")
+        return web.Response(status=503, text=f"no ready endpoints for service {self.service}\n")
 
 
 def _mode(proxy: PortProxy | TcpPortProxy) -> PortMode:

@@ -11,16 +11,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from rollguard_sandbox.endpoints import PodEndpoints, RoundRobin, ready_endpoints
+from rollguard_sandbox.endpoints import ServicePort
 
 log = logging.getLogger(__name__)
 
 CHUNK = 65536
-
-EndpointSource = Callable[[], list[PodEndpoints]]
 
 
 async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -36,17 +33,9 @@ async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
 
 
 @dataclass
-class TcpPortProxy:
+class TcpPortProxy(ServicePort):
     """One Service port in TCP mode: a listener on 127.0.0.1:`local_port` and where it sends connections."""
 
-    namespace: str
-    service: str
-    port: int
-    local_port: int
-    selector: Mapping[str, str]
-    target_port: int | str
-    source: EndpointSource
-    balancer: RoundRobin = field(default_factory=RoundRobin)
     server: asyncio.Server | None = None
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
@@ -75,19 +64,10 @@ class TcpPortProxy:
             self._tasks.discard(task)  # type: ignore[arg-type]
 
     async def _connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter] | None:
-        tried: set[str] = set()
-        while True:
-            endpoints = [
-                e
-                for e in ready_endpoints(self.selector, self.target_port, self.source())
-                if e.pod not in tried
-            ]
-            endpoint = self.balancer.pick(endpoints)
-            if endpoint is None:
-                return None
-            tried.add(endpoint.pod)
+        for endpoint in self.attempts():
             with contextlib.suppress(OSError):
                 return await asyncio.open_connection(endpoint.host, endpoint.port)
+        return None
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         upstream = await self._connect()
