@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from rollguard.builders.spec import ABORT_ANNOTATION, PROMOTE_ANNOTATION
 from rollguard.planner.canary import promote_target
-from rollguard.planner.model import Action, Event
+from rollguard.planner.model import Event
 from rollguard.planner.state import TERMINAL, ReleasePass, Rollback
 
 
@@ -46,19 +46,10 @@ def _spent_promote(p: ReleasePass, value: str) -> bool:
 
 
 def consume_requests(p: ReleasePass) -> None:
-    spent: dict[str, None] = {}
-    for key, is_spent in ((ABORT_ANNOTATION, _spent_abort), (PROMOTE_ANNOTATION, _spent_promote)):
-        value = _annotation(p, key)
-        if value is not None and is_spent(p, value):
-            spent[key] = None
+    spent = [
+        key
+        for key, is_spent in ((ABORT_ANNOTATION, _spent_abort), (PROMOTE_ANNOTATION, _spent_promote))
+        if (value := _annotation(p, key)) is not None and is_spent(p, value)
+    ]
     if spent:
-        p.plan.actions.append(
-            Action(
-                verb="patch",
-                api_version=p.release.get("apiVersion", "rollguard.dev/v1alpha1"),
-                kind="ApiRelease",
-                namespace=p.namespace,
-                name=p.name,
-                body={"metadata": {"annotations": spent}},
-            )
-        )
+        p.remove_annotations(spent)

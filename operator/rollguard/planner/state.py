@@ -200,16 +200,20 @@ class ReleasePass:
     def consume_retry(self) -> None:
         """Drop a retry annotation once a written status records the retry (never in the same pass)."""
         if self.retry_annotation() == self.revision and not self.held(self.old) and not self.held():
-            self.plan.actions.append(
-                Action(
-                    verb="patch",
-                    api_version=self.release.get("apiVersion", "rollguard.dev/v1alpha1"),
-                    kind="ApiRelease",
-                    namespace=self.namespace,
-                    name=self.name,
-                    body={"metadata": {"annotations": {RETRY_ANNOTATION: None}}},
-                )
+            self.remove_annotations([RETRY_ANNOTATION])
+
+    def remove_annotations(self, keys: list[str]) -> None:
+        """One patch of the release that drops the spent request annotations `keys`."""
+        self.plan.actions.append(
+            Action(
+                verb="patch",
+                api_version=self.release.get("apiVersion", "rollguard.dev/v1alpha1"),
+                kind="ApiRelease",
+                namespace=self.namespace,
+                name=self.name,
+                body={"metadata": {"annotations": dict.fromkeys(keys)}},
             )
+        )
 
     def ran(self, phase: str) -> bool:
         """Whether a migration phase already succeeded for this revision (Jobs may be long gone)."""
