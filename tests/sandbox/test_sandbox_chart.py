@@ -71,6 +71,10 @@ def test_the_broken_releases_break_what_the_story_says(rendered):
     assert "canary" not in find(rendered["broken-endpoint"], "ApiRelease")["spec"].get("strategy", {})
     steps = find(rendered["broken-endpoint-canary"], "ApiRelease")["spec"]["strategy"]["canary"]["steps"]
     assert [next(iter(step)) for step in steps] == ["setWeight", "analysis", "setWeight"]
-    (metric,) = steps[1]["analysis"]["metrics"]
+    metrics = {metric["name"]: metric for metric in steps[1]["analysis"]["metrics"]}
+    assert set(metrics) == {"canary-load", "error-rate"}
+    assert metrics["canary-load"]["provider"] == {"loadTest": {}}
+    assert find(rendered["broken-endpoint-canary"], "ApiRelease")["spec"]["loadTest"]["workers"] == 2
+    metric = metrics["error-rate"]
     assert metric["provider"]["prometheus"]["address"] == "http://127.0.0.1:9999"
     assert 'revision="{{args.canaryRevision}}"' in metric["provider"]["prometheus"]["query"]
