@@ -21,8 +21,8 @@ from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.loader import MigrationLoader
 
 from billing.models import Claim
-from billing.tenancy import row_security_sql
 from billing.selectors.rollup import rollup_report
+from billing.tenancy import row_security_sql
 from config.health.checks import unapplied_migrations
 from config.health.probes import code_migrations
 from phased_migrations.graph import unapplied_expand
