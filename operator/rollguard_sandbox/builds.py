@@ -9,12 +9,12 @@ repository.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from rollguard_sandbox.chart import find
-from rollguard_sandbox.story import Build
+from rollguard_sandbox.story import Build, Step
 
 _NOT_COPIED = ("__pycache__", "*.pyc")
 
@@ -42,6 +42,24 @@ def materialize(build: Build, service: Path, root: Path) -> Path:
 
     shutil.copytree(service, target, ignore=ignore)
     return target
+
+
+def prepare_builds(
+    steps: Sequence[Step],
+    builds: Mapping[str, Build],
+    service: Path,
+    root: Path,
+    image_of: Callable[[Step], str],
+) -> tuple[dict[str, Path], dict[str, Path]]:
+    """(build name -> its folder, API image reference -> the folder it runs from) for the releases
+    that name a build; `image_of` renders a release's API image reference."""
+    folders: dict[str, Path] = {}
+    images: dict[str, Path] = {}
+    for step in steps:
+        if step.build:
+            folders[step.build] = materialize(builds[step.build], service, root)
+            images[image_of(step)] = folders[step.build]
+    return folders, images
 
 
 def api_image(manifests: Sequence[Mapping[str, Any]]) -> str:

@@ -25,7 +25,7 @@ from typing import Any
 import localdb
 from rollguard.kube import KubeClient
 from rollguard_sandbox import podman, processes, report
-from rollguard_sandbox.builds import api_image, materialize
+from rollguard_sandbox.builds import api_image, prepare_builds
 from rollguard_sandbox.chart import apply, render
 from rollguard_sandbox.checkout import PACKAGE_DIR, Checkout
 from rollguard_sandbox.cluster import running_cluster
@@ -237,24 +237,27 @@ class Sandbox:
         if self.containers:
             self.say("named builds need the processes runtime: every release runs the built API image")
             return
-        builds = load_builds(self.options.story)
         helm = self.checkout.helm()
         assert helm is not None
-        for step in steps:
-            if not step.build:
-                continue
-            folder = materialize(builds[step.build], self.checkout.service, self.state / "builds")
-            self.build_folders[step.build] = folder
+
+        def image_of(step: Step) -> str:
+            values_files = [self.options.values]
             manifests = render(
                 helm,
                 self.checkout.chart,
                 release=RELEASE,
                 namespace=NAMESPACE,
-                values_files=[self.options.values],
+                values_files=values_files,
                 values=step.values,
             )
-            self.build_images[api_image(manifests)] = folder
-            self.say(f"build {step.build}: {folder} runs {api_image(manifests)}")
+            return api_image(manifests)
+
+        builds = load_builds(self.options.story)
+        self.build_folders, self.build_images = prepare_builds(
+            steps, builds, self.checkout.service, self.state / "builds", image_of
+        )
+        for reference, folder in self.build_images.items():
+            self.say(f"build {folder.name}: {reference} runs from {folder}")
 
     def _clear_results(self) -> None:
         """Remove what an earlier run wrote, and nothing else (`--results` may name any folder)."""
