@@ -1,4 +1,4 @@
-"""SQL of migrations 0010 and 0011: the audit trail's own guard, row-level security and the application role's grants."""
+"""SQL of migrations 0010 and 0011: the audit guard, row-level security and the application role's grants."""
 
 from __future__ import annotations
 
