@@ -11,7 +11,7 @@ SANDBOX_PREREQUISITES = setup $(if $(filter containers,$(RUNTIME)),images)
 
 .PHONY: demo demo-quick test-sandbox
 
-demo: $(SANDBOX_PREREQUISITES) ## the release story locally: PostgreSQL, API emulator, operator, 4 releases incl. 2 rollbacks (RUNTIME=containers: pods from the images)
+demo: $(SANDBOX_PREREQUISITES) ## the release story locally: PostgreSQL, API emulator, operator, 7 releases incl. 4 rollbacks (RUNTIME=containers: pods from the images)
 	$(BIN)/python -m rollguard_sandbox --results $(SANDBOX_RESULTS) $(SANDBOX_RUNTIME_ARGS) $(SANDBOX_ARGS)
 
 demo-quick: $(SANDBOX_PREREQUISITES) ## the same story with 5 s load tests and short timeouts

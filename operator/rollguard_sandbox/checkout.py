@@ -57,18 +57,19 @@ class Checkout:
         """podman's settings for this kind of machine (runc, cgroupfs, ulimits), as `make images` has them."""
         return self.root / "mk" / "containers.conf"
 
-    def images(self, built: Mapping[str, str] | None = None) -> ImageMap:
+    def images(
+        self, built: Mapping[str, str] | None = None, builds: Mapping[str, Path] | None = None
+    ) -> ImageMap:
         """The API image runs from service/ (gunicorn by default), the load-test image from loadtest/.
 
         `built` names the images `make images` built (`api`, `loadtest`): the
-        references that run when pods run as containers.
+        references that run when pods run as containers. `builds` maps an API
+        image reference to the folder of the named build it runs instead of service/.
         """
         built = built or {}
-        api = Image(
-            workdir=self.service,
-            entrypoint=("gunicorn", "-c", "gunicorn.conf.py", "config.wsgi"),
-            paths={"/app": self.service},
-            reference=built.get("api", ""),
+        api = self._api_image(self.service, built.get("api", ""))
+        variants = tuple(
+            (reference, self._api_image(folder, "")) for reference, folder in (builds or {}).items()
         )
         loadtest = Image(
             workdir=self.loadtest,
@@ -77,7 +78,16 @@ class Checkout:
             reference=built.get("loadtest", ""),
             wiring=wire_locust,
         )
-        return ImageMap(rules=(("loadtest", loadtest), ("locust", loadtest)), default=api)
+        return ImageMap(rules=(("loadtest", loadtest), ("locust", loadtest), *variants), default=api)
+
+    @staticmethod
+    def _api_image(folder: Path, reference: str) -> Image:
+        return Image(
+            workdir=folder,
+            entrypoint=("gunicorn", "-c", "gunicorn.conf.py", "config.wsgi"),
+            paths={"/app": folder},
+            reference=reference,
+        )
 
     def missing(self) -> list[str]:
         """What the full story needs but this checkout does not have (yet)."""

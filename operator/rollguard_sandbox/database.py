@@ -28,39 +28,87 @@ def embedded_postgres() -> Iterator[localdb.LocalPostgres]:
             yield server
 
 
-def seed(checkout: Checkout, roles: localdb.DatabaseRoles, env: Mapping[str, str]) -> list[str]:
-    """Demo tenants and one API token per tenant, from the API's own seed_demo command (run as the owner)."""
-    result = subprocess.run(
-        [sys.executable, "manage.py", "seed_demo", "--claims", "300", "--patients", "50"],
-        cwd=checkout.service,
+def manage(
+    service: Path, roles: localdb.DatabaseRoles, env: Mapping[str, str], *args: str
+) -> subprocess.CompletedProcess[str]:
+    """`manage.py <args>` of the API's code in `service`, with both database URLs (owner commands
+    connect as the owner, `config.databases.OWNER_COMMANDS`)."""
+    return subprocess.run(  # noqa: S603 (the API's own manage.py, with the story's arguments)
+        [sys.executable, "manage.py", *args],
+        cwd=service,
         env={**env, **roles.env()},
         capture_output=True,
         text=True,
         check=False,
     )
+
+
+def last_json(text: str) -> dict[str, Any] | None:
+    """The last line of `text` that is a JSON object, as the API's commands report."""
+    for line in reversed(text.splitlines()):
+        if line.startswith("{"):
+            with contextlib.suppress(ValueError):
+                found = json.loads(line)
+                return found if isinstance(found, dict) else None
+    return None
+
+
+def seed(checkout: Checkout, roles: localdb.DatabaseRoles, env: Mapping[str, str]) -> list[str]:
+    """Demo tenants and one API token per tenant, from the API's own seed_demo command (run as the owner)."""
+    result = manage(checkout.service, roles, env, "seed_demo", "--claims", "300", "--patients", "50")
     if result.returncode != 0:
         lines = [line.strip() for line in result.stderr.splitlines() if line.strip()] or ["no output"]
         reason = next(
             (line for line in reversed(lines) if re.match(r"^[\w.]+(Error|Exception)\b", line)), lines[-1]
         )
         raise RuntimeError(f"seed_demo failed: {reason}")
-    line = next(line for line in reversed(result.stdout.splitlines()) if line.startswith("{"))
-    return [tenant["token"] for tenant in json.loads(line)["tenants"]]
+    return [tenant["token"] for tenant in (last_json(result.stdout) or {})["tenants"]]
 
 
-def migration_jobs(log_dir: Path, release: str) -> dict[str, str]:
-    """`app.name` -> the migration Job that applied it (`expand-<revision>`), from the Jobs' JSON reports."""
+def check(
+    service: Path, roles: localdb.DatabaseRoles, env: Mapping[str, str], command: str
+) -> dict[str, Any]:
+    """An owner command's exit code and JSON report (`rollup_check`), and why it failed if it did."""
+    result = manage(service, roles, env, command)
+    found: dict[str, Any] = {"exitCode": result.returncode, "report": last_json(result.stdout)}
+    if result.returncode != 0:
+        found["error"] = (result.stderr.strip().splitlines() or ["no output"])[-1]
+    return found
+
+
+def migration_reports(log_dir: Path, release: str) -> dict[str, dict[str, Any]]:
+    """`app.name` -> the migration Job that applied it (`expand-<revision>`) and how long it took,
+    from the Jobs' JSON reports."""
     job_pod = re.compile(rf"^{release}-(expand|contract)-([0-9a-z]+)-[0-9a-f]{{5}}$")
-    applied_by: dict[str, str] = {}
+    found: dict[str, dict[str, Any]] = {}
     for folder in sorted(log_dir.glob(f"{release}-*")):
         if not (match := job_pod.match(folder.name)):
             continue
         for log in sorted(folder.glob("*.log")):
-            lines = [line for line in log.read_text(errors="replace").splitlines() if line.startswith("{")]
-            with contextlib.suppress(ValueError, IndexError):
-                for migration in json.loads(lines[-1]).get("applied") or []:
-                    applied_by[f"{migration['app']}.{migration['name']}"] = f"{match[1]}-{match[2]}"
-    return applied_by
+            report = last_json(log.read_text(errors="replace")) or {}
+            for migration in report.get("applied") or []:
+                with contextlib.suppress(KeyError, TypeError):
+                    found[f"{migration['app']}.{migration['name']}"] = {
+                        "job": f"{match[1]}-{match[2]}",
+                        "seconds": migration.get("seconds"),
+                    }
+    return found
+
+
+def migration_jobs(log_dir: Path, release: str) -> dict[str, str]:
+    """`app.name` -> the migration Job that applied it (`expand-<revision>`)."""
+    return {label: report["job"] for label, report in migration_reports(log_dir, release).items()}
+
+
+def public_tables(database_url: str) -> list[str]:
+    """The tables of the database's public schema, as they are now."""
+    import psycopg
+
+    with psycopg.connect(database_url) as conn:
+        rows = conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename"
+        ).fetchall()
+    return [name for (name,) in rows]
 
 
 def applied_migrations(database_url: str, applied_by: Mapping[str, str]) -> list[dict[str, Any]]:

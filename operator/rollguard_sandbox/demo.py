@@ -25,10 +25,18 @@ from typing import Any
 import localdb
 from rollguard.kube import KubeClient
 from rollguard_sandbox import podman, processes, report
-from rollguard_sandbox.chart import apply
+from rollguard_sandbox.builds import api_image, prepare_builds
+from rollguard_sandbox.chart import apply, render
 from rollguard_sandbox.checkout import PACKAGE_DIR, Checkout
 from rollguard_sandbox.cluster import running_cluster
-from rollguard_sandbox.database import applied_migrations, embedded_postgres, migration_jobs, seed
+from rollguard_sandbox.database import (
+    applied_migrations,
+    check,
+    embedded_postgres,
+    migration_reports,
+    public_tables,
+    seed,
+)
 from rollguard_sandbox.kubelet import RUN_LABEL, NodeConfig
 from rollguard_sandbox.prober import Prober, ProbeTally, exposure, window
 from rollguard_sandbox.prometheus import running_prometheus
@@ -39,6 +47,7 @@ from rollguard_sandbox.story import (
     Step,
     StoryRunner,
     expand_values,
+    load_builds,
     load_story,
 )
 from rollguard_sandbox.workloads import HASH_LABEL, owner_of, pod_ready, template_hash
@@ -170,6 +179,9 @@ class Sandbox:
         self.containers = options.runtime == "containers"
         self.run_id = f"rollguard-sandbox-{secrets.token_hex(4)}"
         self.image_ids: dict[str, str] = {}
+        # Named build -> its folder, and the API image reference of each release that runs one.
+        self.build_folders: dict[str, Path] = {}
+        self.build_images: dict[str, Path] = {}
         if self.containers:
             conf = os.environ.get("CONTAINERS_CONF") or str(self.checkout.containers_conf)
             self.env["CONTAINERS_CONF"] = conf
@@ -183,6 +195,7 @@ class Sandbox:
             self.image_ids = await asyncio.to_thread(podman.image_ids, self.options.images, self.env)
         self._clear_results()
         self.state.mkdir(parents=True)
+        self._make_builds(steps)
         self.say("starting PostgreSQL, the Kubernetes API emulator, the local runtime and the operator")
         with embedded_postgres() as postgres:
             # The API's two roles: the Jobs migrate as the owner, the pods serve as the application role.
@@ -199,14 +212,52 @@ class Sandbox:
                         break
                 await self.prober.stop()
                 final = await self._final_state(story.client)
-            applied_by = migration_jobs(self.results_dir / "logs", RELEASE)
+            reports = migration_reports(self.results_dir / "logs", RELEASE)
+            applied_by = {label: found["job"] for label, found in reports.items()}
             migrations = await asyncio.to_thread(applied_migrations, self.roles.migration_url, applied_by)
+        for result in self.results:
+            result.applied_migrations = [
+                {"name": label, **found}
+                for label, found in reports.items()
+                if result.revision and found["job"].endswith(f"-{result.revision}")
+            ]
         data = self._report(migrations)
+        checks = [found for result in self.results for found in result.checks.values()]
         data["ok"] = data["ok"] and len(self.results) == len(steps)
+        data["ok"] = data["ok"] and all(found["exitCode"] == 0 for found in checks)
         data["final"] = final
         report.write_json(self.results_dir / "summary.json", data)
         shutil.rmtree(self.state, ignore_errors=True)
         return data
+
+    def _make_builds(self, steps: list[Step]) -> None:
+        """Each named build the releases run, once, and which image reference runs it."""
+        if not any(step.build for step in steps):
+            return
+        if self.containers:
+            self.say("named builds need the processes runtime: every release runs the built API image")
+            return
+        helm = self.checkout.helm()
+        assert helm is not None
+
+        def image_of(step: Step) -> str:
+            values_files = [self.options.values]
+            manifests = render(
+                helm,
+                self.checkout.chart,
+                release=RELEASE,
+                namespace=NAMESPACE,
+                values_files=values_files,
+                values=step.values,
+            )
+            return api_image(manifests)
+
+        builds = load_builds(self.options.story)
+        self.build_folders, self.build_images = prepare_builds(
+            steps, builds, self.checkout.service, self.state / "builds", image_of
+        )
+        for reference, folder in self.build_images.items():
+            self.say(f"build {folder.name}: {reference} runs from {folder}")
 
     def _clear_results(self) -> None:
         """Remove what an earlier run wrote, and nothing else (`--results` may name any folder)."""
@@ -229,7 +280,9 @@ class Sandbox:
                 asyncio.to_thread, podman.remove_labelled, RUN_LABEL, self.run_id, self.env
             )
         config = NodeConfig(
-            images=self.checkout.images(self.options.images if self.containers else None),
+            images=self.checkout.images(
+                self.options.images if self.containers else None, builds=self.build_images
+            ),
             containers=self.containers,
             run_id=self.run_id,
             image_ids=self.image_ids,
@@ -303,13 +356,22 @@ class Sandbox:
                 self._seeding = asyncio.create_task(self._seed(story.client))
             # From here on the new pods are Ready: the Service has something to answer with.
             if phase in SERVING_PHASES and not self.prober.running:
-                self.say("  prober: /health/ready and a page of claims through the Service, every 150 ms")
+                self.say(
+                    "  prober: /health/ready, claims and the payer summary through the Service, every 150 ms"
+                )
                 self.prober.start()
 
         result = await story.play(replace(step, values=expand_values(step.values, self.story_vars)), on_phase)
         if self._seeding is not None:
             await self._seeding
         self.results.append(result)
+        result.tables = await asyncio.to_thread(public_tables, self.roles.migration_url)
+        if result.ok:
+            service = self.build_folders.get(step.build, self.checkout.service)
+            for command in step.afterwards:
+                found = await asyncio.to_thread(check, service, self.roles, self.env, command)
+                result.checks[command] = found
+                self.say(f"  {command}: exit {found['exitCode']} {json.dumps(found['report'])}")
         during = window(self.prober.samples, result.started, result.ended)
         result.prober = asdict(ProbeTally.of(during))
         if result.phase == "RolledBack":

@@ -1,4 +1,4 @@
-"""A client that keeps asking the Service for its readiness and a page of claims, and counts failures.
+"""A client that keeps asking the Service for readiness, claims and the payer summary, and counts failures.
 
 Each answer's `X-Api-Revision` header (the API sets it) says which revision
 served it, so the story can tell how many requests a bad revision answered.
@@ -34,10 +34,11 @@ class ProbeSample:
 
 @dataclass
 class Prober:
-    """GET /health/ready and, with a token, an authenticated claims page twice, in turn every `interval`.
+    """GET /health/ready and, with a token, an authenticated claims page three times and the payer
+    summary once, in turn every `interval`.
 
-    A cycle of three requests: the Service balances requests round robin over
-    its Ready pods (two, or four during the story's canary), and three shares
+    A cycle of five requests: the Service balances requests round robin over
+    its Ready pods (two, or four during the story's canary), and five shares
     no factor with either, so each path reaches every pod in turn.
     """
 
@@ -52,8 +53,9 @@ class Prober:
     def paths(self) -> list[tuple[str, dict[str, str]]]:
         targets: list[tuple[str, dict[str, str]]] = [("/health/ready", {})]
         if self.token:
-            claims = ("/api/v1/claims/?page_size=1", {"Authorization": f"Token {self.token}"})
-            targets += [claims, claims]
+            auth = {"Authorization": f"Token {self.token}"}
+            claims = ("/api/v1/claims/?page_size=1", auth)
+            targets += [claims, ("/api/v1/payers/summary/?page_size=5", auth), claims, claims]
         return targets
 
     async def _run(self) -> None:

@@ -31,20 +31,55 @@ class Step:
     # The release ships a build that answers errors on purpose: the prober's failures during it
     # are what the story shows (how many users a strategy lets the bad build reach), not a fault.
     broken_build: bool = False
+    # The named build (story.yaml `builds`) its image runs; "" is the checkout as it is.
+    build: str = ""
+    # `manage.py` commands run as the schema's owner once the release ended as expected.
+    afterwards: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Build:
+    """The API's code as an earlier version had it: the checkout without some migrations."""
+
+    name: str
+    without_migrations: tuple[str, ...] = ()
+
+
+#: The commands a release may run afterwards (`afterwards`), each reporting JSON on its last line.
+AFTERWARDS = frozenset({"rollup_check"})
+
+
+def load_builds(path: Path) -> dict[str, Build]:
+    data = yaml.safe_load(path.read_text())
+    return {
+        name: Build(name=name, without_migrations=tuple(item.get("withoutMigrations") or ()))
+        for name, item in (data.get("builds") or {}).items()
+    }
 
 
 def load_story(path: Path) -> list[Step]:
     data = yaml.safe_load(path.read_text())
-    return [
+    builds = load_builds(path)
+    steps = [
         Step(
             name=item["name"],
             description=item.get("description", ""),
             values=item.get("values") or {},
             expect=item["expect"],
             broken_build=bool(item.get("brokenBuild", False)),
+            build=str(item.get("build") or ""),
+            afterwards=tuple(item.get("afterwards") or ()),
         )
         for item in data["releases"]
     ]
+    for step in steps:
+        if step.build and step.build not in builds:
+            raise ValueError(f"{path}: release {step.name} names build {step.build!r}, not under `builds`")
+        if unknown := set(step.afterwards) - AFTERWARDS:
+            raise ValueError(
+                f"{path}: release {step.name} runs {sorted(unknown)} afterwards; known: {sorted(AFTERWARDS)}"
+            )
+    return steps
 
 
 def expand_values(values: Any, names: Mapping[str, str]) -> Any:
@@ -93,6 +128,12 @@ class ReleaseResult:
     prober: dict[str, Any] = field(default_factory=dict)
     # The prober's requests while the release's revision served (a rolled-back release only).
     exposure: dict[str, Any] = field(default_factory=dict)
+    build: str = ""
+    # Read from the database once the release ended: its tables, and what its Jobs applied.
+    tables: list[str] = field(default_factory=list)
+    applied_migrations: list[dict[str, Any]] = field(default_factory=list)
+    # `afterwards` command -> its exit code and its JSON report.
+    checks: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -145,7 +186,11 @@ class StoryRunner:
 
     async def play(self, step: Step, on_phase: PhaseHook | None = None) -> ReleaseResult:
         result = ReleaseResult(
-            name=step.name, description=step.description, expected=step.expect, broken_build=step.broken_build
+            name=step.name,
+            description=step.description,
+            expected=step.expect,
+            broken_build=step.broken_build,
+            build=step.build,
         )
         manifests = self.render(step)
         result.strategy = strategy_of(find(manifests, "ApiRelease").get("spec") or {})

@@ -141,9 +141,10 @@ class ClaimRollup(models.Model):
     """Claims, denials and amounts per tenant, payer and service date.
 
     Kept exact by database triggers on `billing_claim`, in the transaction of
-    every write (migrations 0006-0007, `billing/migrations/_claim_rollup_sql.py`),
-    so the payer summary reads at most one row per payer and day, however many
-    claims a tenant has. Never written by the application.
+    every write (migrations 0006-0007, `billing/migrations/_claim_rollup.py`; 0011
+    puts it behind row-level security), so the payer summary reads at most one
+    row per payer and day, however many claims a tenant has. Never written by
+    the application.
     """
 
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+", db_index=False)

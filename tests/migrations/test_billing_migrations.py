@@ -22,6 +22,7 @@ from django.db.migrations.loader import MigrationLoader
 
 from billing.models import Claim
 from billing.selectors.rollup import rollup_report
+from billing.tenancy import row_security_sql
 from config.health.checks import unapplied_migrations
 from config.health.probes import code_migrations
 from phased_migrations.graph import unapplied_expand
@@ -354,3 +355,79 @@ def test_expand_then_contract_from_an_empty_database_builds_the_schema_plain_mig
 
     assert schema(phased.alias) == schema(plain.alias)
     assert "denial_reason" not in claim_columns(phased.alias)
+
+
+# Row-level security and grants, beside the schema: what 0010 and 0011 set.
+SECURITY_QUERIES = [
+    "SELECT tablename, policyname, roles::text, cmd, qual, with_check FROM pg_policies",
+    """SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class
+       WHERE relnamespace = 'public'::regnamespace AND relkind = 'r'""",
+    """SELECT table_name, grantee, privilege_type FROM information_schema.role_table_grants
+       WHERE table_schema = 'public'""",
+]
+ROLLUP_LINE = ["0006_claim_rollup", "0007_claim_rollup_backfill", "0011_claim_rollup_row_security"]
+# The order a database applied billing's migrations in while 0008 followed the rollup's backfill
+# and 0010 (after the merge 0009) also put the rollup behind the tenant policy.
+OLD_ORDER = [
+    "0001_initial",
+    "0002_claim_number_unique",
+    "0003_claim_denial_reason_text",
+    "0004_claim_denial_reason_backfill",
+    "0006_claim_rollup",
+    "0007_claim_rollup_backfill",
+    "0008_claim_tenant_created_idx",
+    "0005_remove_claim_denial_reason",
+    "0009_merge_rollup_and_rename",
+    "0010_roles_row_security",
+]
+
+
+def security(alias: str) -> list[list[tuple]]:
+    return [sorted(fetch(alias, query), key=repr) for query in SECURITY_QUERIES]
+
+
+def apply_in_order(alias: str, names: list[str]) -> None:
+    executor = MigrationExecutor(connections[alias])
+    nodes = executor.loader.graph.nodes
+    executor.migrate([("billing", names[-1])], plan=[(nodes[("billing", name)], False) for name in names])
+
+
+def test_the_rollup_is_a_line_no_other_migration_needs():
+    graph = MigrationLoader(None, ignore_no_migrations=True).graph
+    rollup = {("billing", name) for name in ROLLUP_LINE}
+    others = [key for key in graph.nodes if key not in rollup]
+    assert all(not set(graph.forwards_plan(key)) & rollup for key in others)
+    assert graph.leaf_nodes("billing") == [("billing", ROLLUP_LINE[-1])]
+
+
+def test_a_database_without_the_rollup_expands_it_while_the_rest_is_applied(project_factory, settings):
+    settings.PHASED_MIGRATIONS_PHASES = {}
+    project = project_factory()
+    migrate_other_apps(project.alias, billing="0010_roles_row_security")
+    assert fetch(project.alias, "SELECT to_regclass('billing_claimrollup')") == [(None,)]
+
+    code, plan = migrate_phase(project.alias, "plan")
+    assert code == 0, plan
+    assert [(m["name"], m["phase"]) for m in plan["migrations"]] == [(name, "expand") for name in ROLLUP_LINE]
+    code, report = migrate_phase(project.alias, "expand")
+    assert code == 0, report
+    assert [m["name"] for m in report["applied"]] == ROLLUP_LINE
+    assert rollup_report(using=project.alias).backfilled
+
+
+def test_a_database_migrated_in_the_old_order_ends_as_a_fresh_one(project_factory):
+    old, fresh = project_factory(), project_factory()
+    migrate_other_apps(old.alias)
+    apply_in_order(old.alias, OLD_ORDER)
+    # What 0010 did to the rollup then.
+    for statement in row_security_sql("billing_claimrollup"):
+        fetch(old.alias, statement)
+    MigrationLoader(connections[old.alias]).check_consistent_history(connections[old.alias])
+
+    code, report = migrate_phase(old.alias, "contract")
+    assert code == 0, report
+    assert [m["name"] for m in report["applied"]] == [ROLLUP_LINE[-1]]
+    call_command("migrate", database=fresh.alias, verbosity=0)
+    assert schema(old.alias) == schema(fresh.alias)
+    assert security(old.alias) == security(fresh.alias)
+    assert ("billing_claimrollup", True, True) in security(old.alias)[1]

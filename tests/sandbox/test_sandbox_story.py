@@ -15,11 +15,12 @@ import pytest
 from rollguard_sandbox.checkout import PACKAGE_DIR, Checkout
 from rollguard_sandbox.story import load_story
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(480)]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(540)]
 
 MISSING = Checkout.find().missing()
 EXPECTED = {
     "initial": "Succeeded",
+    "payer-summary-rollup": "Succeeded",
     "config-change": "Succeeded",
     "unreachable-database": "RolledBack",
     "crash-loop": "RolledBack",
@@ -27,6 +28,11 @@ EXPECTED = {
     "broken-endpoint-canary": "RolledBack",
 }
 BROKEN = ("broken-endpoint", "broken-endpoint-canary")
+ROLLUP = [
+    "billing.0006_claim_rollup",
+    "billing.0007_claim_rollup_backfill",
+    "billing.0011_claim_rollup_row_security",
+]
 
 
 def _descendants(pid: int) -> set[tuple[int, float]]:
@@ -89,7 +95,7 @@ def story(tmp_path_factory) -> dict:
     seen: set[tuple[int, float]] = set()
     with log.open("w") as out:
         proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + 420
+        deadline = time.monotonic() + 480
         while proc.poll() is None:
             seen |= _descendants(proc.pid)
             if time.monotonic() > deadline:
@@ -121,16 +127,18 @@ def test_every_release_ends_in_its_expected_phase(story):
 
 def test_migrations_ran_in_the_embedded_database_expand_before_contract(story):
     rows = story["summary"]["migrations"]
-    initial = releases(story)["initial"]
+    initial, rollup = releases(story)["initial"], releases(story)["payer-summary-rollup"]
     assert rows, "django_migrations is empty: expand never ran"
     assert [row["id"] for row in rows] == sorted(row["id"] for row in rows)
     by_job = {row["job"] for row in rows}
-    assert by_job <= {f"expand-{initial['revision']}", f"contract-{initial['revision']}"}, by_job
-    expand = [row["id"] for row in rows if row["job"].startswith("expand-")]
-    contract = [row["id"] for row in rows if row["job"].startswith("contract-")]
-    assert expand, "no row was applied by the expand Job"
-    if contract:
-        assert max(expand) < min(contract), "a contract migration was applied before an expand one"
+    revisions = (initial["revision"], rollup["revision"])
+    assert by_job <= {f"{phase}-{revision}" for phase in ("expand", "contract") for revision in revisions}
+    for revision in revisions:
+        expand = [row["id"] for row in rows if row["job"] == f"expand-{revision}"]
+        contract = [row["id"] for row in rows if row["job"] == f"contract-{revision}"]
+        assert expand, f"no row was applied by the expand Job of {revision}"
+        if contract:
+            assert max(expand) < min(contract), "a contract migration was applied before an expand one"
     assert initial["migrations"].get("expand") == "Succeeded"
     assert initial["migrations"].get("contract") == "Succeeded"
     phases = [span["phase"] for span in initial["spans"]]
@@ -138,8 +146,34 @@ def test_migrations_ran_in_the_embedded_database_expand_before_contract(story):
     assert phases.index("Verifying") < phases.index("Contracting")
 
 
+def test_release_1_ran_without_the_rollup_and_release_2_shipped_it_while_release_1_served(story):
+    initial, rollup = releases(story)["initial"], releases(story)["payer-summary-rollup"]
+    assert "billing_claim" in initial["tables"]
+    assert "billing_claimrollup" not in initial["tables"]
+    assert not {m["name"] for m in initial["applied_migrations"]} & set(ROLLUP)
+    assert "billing_claimrollup" in rollup["tables"]
+    applied = {m["name"]: m["job"] for m in rollup["applied_migrations"]}
+    assert applied == {label: f"expand-{rollup['revision']}" for label in ROLLUP}
+    phases = [span["phase"] for span in rollup["spans"]]
+    assert phases.index("Expanding") < phases.index("RollingOut") < phases.index("Contracting")
+    assert rollup["prober"]["requests"] > 0
+    assert rollup["prober"]["failures"] == 0
+
+
+def test_after_release_2_the_rollup_equals_a_full_aggregate_of_the_claims(story):
+    found = releases(story)["payer-summary-rollup"]["checks"]["rollup_check"]
+    assert found["exitCode"] == 0, found
+    report = found["report"]
+    assert report["ok"] is True
+    assert report["differences"] == 0
+    assert report["keys"] > 0
+    # The seed's claims were written during release 1, before the triggers: the backfill's.
+    assert report["backfill"]["installMax"] > 0
+    assert report["backfill"]["doneUpto"] == report["backfill"]["installMax"]
+
+
 def test_load_tests_passed_for_the_releases_that_succeeded(story):
-    for name in ("initial", "config-change"):
+    for name in ("initial", "payer-summary-rollup", "config-change"):
         load_test = releases(story)[name]["load_test"]
         assert load_test.get("phase") == "Passed", load_test
         assert load_test.get("requests", 0) > 0

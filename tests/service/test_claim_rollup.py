@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import datetime
 import io
 import json
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.test.utils import CaptureQueriesContext
 
 from billing.demo import seed_claims, seed_patients
 from billing.migrations._claim_rollup import backfill_batch, backfill_rollup
 from billing.models import Claim, ClaimRollup
+from billing.selectors.claims import payer_summary_reads_rollup
 from billing.selectors.rollup import rollup_report
 
 pytestmark = pytest.mark.integration
@@ -134,3 +138,50 @@ def test_the_backfill_counts_old_rows_once_whatever_writers_do_between_batches(a
     assert_rollup_exact()
     assert backfill_rollup(connection) == 0  # nothing twice
     assert_rollup_exact()
+
+
+def _unapply_the_rollup() -> None:
+    """Reverse 0011, 0007 and 0006 inside the test's transaction, which rolls them back after."""
+    # The claims' deferred foreign-key checks would keep ALTER TABLE out of the transaction.
+    _sql("SET CONSTRAINTS ALL IMMEDIATE")
+    executor = MigrationExecutor(connection)
+    nodes = executor.loader.graph.nodes
+    line = ("0011_claim_rollup_row_security", "0007_claim_rollup_backfill", "0006_claim_rollup")
+    executor.migrate(
+        [("billing", "0010_roles_row_security")], plan=[(nodes[("billing", n)], True) for n in line]
+    )
+
+
+@pytest.fixture
+def rollup_choice():
+    """The summary's source is chosen once per process: forget it before and after the test."""
+    payer_summary_reads_rollup.cache_clear()
+    yield
+    payer_summary_reads_rollup.cache_clear()
+
+
+def test_below_the_rollup_the_summary_aggregates_the_claims_with_the_same_answer(world, rollup_choice):
+    client = world.acme.client
+    seed_claims(
+        world.acme.customer,
+        count=200,
+        patients=seed_patients(world.acme.customer, count=5),
+        payers=[p.pk for p in world.payers],
+    )
+    urls = ["/api/v1/payers/summary/", f"/api/v2/payers/summary/?payer={world.payers[1].pk}"]
+    after, before = (datetime.date.today() - datetime.timedelta(days=days) for days in (200, 30))
+    urls.append(f"/api/v1/payers/summary/?service_date_after={after}&service_date_before={before}")
+    assert payer_summary_reads_rollup()
+    from_rollup = [client.get(url).json() for url in urls]
+
+    _unapply_the_rollup()
+    payer_summary_reads_rollup.cache_clear()
+    assert not payer_summary_reads_rollup()
+    assert "billing_claimrollup" not in connection.introspection.table_names()
+    with CaptureQueriesContext(connection) as captured:
+        from_claims = [client.get(url).json() for url in urls]
+
+    assert from_claims == from_rollup
+    assert all(result["results"] for result in from_rollup)
+    assert not any("billing_claimrollup" in q["sql"] for q in captured.captured_queries)
+    assert sum("GROUP BY" in q["sql"] for q in captured.captured_queries) == len(urls)

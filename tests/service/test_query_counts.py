@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from billing.demo import seed_claims, seed_patients
 from billing.models import AuditEvent, Payer
+from billing.selectors.claims import payer_summary_reads_rollup
 
 pytestmark = pytest.mark.integration
 
@@ -43,6 +44,8 @@ def busy_tenant(acme, globex, db):
         )
         for i in range(120)
     )
+    # The first summary of a process looks up where it reads from; later ones do not.
+    payer_summary_reads_rollup()
     return acme
 
 
@@ -71,6 +74,17 @@ def test_payer_summary_is_one_aggregate_query(busy_tenant):
     grouped = [q["sql"] for q in captured.captured_queries if "GROUP BY" in q["sql"]]
     assert len(grouped) == 1
     assert len(captured) == 4  # the token lookup, the throttle counter, the aggregate, its audit row
+
+
+def test_only_the_first_summary_of_a_process_looks_up_its_source(busy_tenant):
+    payer_summary_reads_rollup.cache_clear()
+    counts = []
+    for _ in range(2):
+        with CaptureQueriesContext(connection) as captured:
+            busy_tenant.client.get("/api/v1/payers/summary/")
+        counts.append(sum("django_migrations" in q["sql"] for q in captured.captured_queries))
+    assert counts == [1, 0]
+    assert len(captured) == 4
 
 
 @pytest.mark.parametrize("url", ["/api/v2/claims/?page_size=7", "/api/v2/audit-events/?page_size=7"])

@@ -8,7 +8,9 @@ the table, so nothing changes for it.
 
 It follows the expand half of the denial-reason rename (0004), not its
 contract (0005): the rollup needs nothing 0005 removes, so a database still
-waiting for 0005 can expand both at once. 0008 joins the two lines.
+waiting for 0005 can expand both at once. The rollup (0006, 0007 and 0011) is
+a line no other migration needs: a release may ship without it, and a later
+one expand it onto the running database.
 """
 
 from django.db import migrations, models

@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
     phase = Phase.EXPAND
 
     dependencies = [
-        ("billing", "0007_claim_rollup_backfill"),
+        ("billing", "0004_claim_denial_reason_backfill"),
     ]
 
     operations = [

@@ -1,4 +1,4 @@
-"""Joins the rollup and its index (0006-0008) and the contract half of the denial-reason rename (0005).
+"""Joins the claim list's index (0008) and the contract half of the denial-reason rename (0005).
 
 No operations. Contract, because it needs 0005, which runs only once the
 release that stopped writing `denial_reason` is the only one serving.

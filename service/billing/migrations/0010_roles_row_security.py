@@ -1,4 +1,4 @@
-"""Expand: the application role's grants, row-level security on tenant tables,
+"""Expand: the application role's grants, row-level security on patients, claims and the audit trail,
 an audit trail guard no session can switch off, and the shared throttle counters.
 
 Runs as the schema's owner (`MIGRATION_DATABASE_URL`). The previous release

@@ -1,4 +1,4 @@
-"""SQL of migration 0010: the audit trail's own guard, row-level security and the application role's grants."""
+"""SQL of migrations 0010 and 0011: the audit guard, row-level security and the application role's grants."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from django.conf import settings
 
-from billing.tenancy import TENANT_TABLES, drop_row_security_sql, row_security_sql
+from billing.tenancy import drop_row_security_sql, row_security_sql
 
 AUDIT_TABLE = "billing_auditevent"
 
@@ -30,8 +30,11 @@ DROP TRIGGER IF EXISTS append_only ON {AUDIT_TABLE};
 DROP FUNCTION IF EXISTS billing_audit_append_only();
 """
 
-ENABLE_ROW_SECURITY = [sql for table in TENANT_TABLES for sql in row_security_sql(table)]
-DISABLE_ROW_SECURITY = [sql for table in TENANT_TABLES for sql in drop_row_security_sql(table)]
+# The tables 0010 puts behind the tenant policy, as they were when it was written: a table
+# added to `billing.tenancy.TENANT_TABLES` later gets the policy in its own migration (0011).
+ROW_SECURITY_TABLES = ("billing_patient", "billing_claim", "billing_auditevent")
+ENABLE_ROW_SECURITY = [sql for table in ROW_SECURITY_TABLES for sql in row_security_sql(table)]
+DISABLE_ROW_SECURITY = [sql for table in ROW_SECURITY_TABLES for sql in drop_row_security_sql(table)]
 
 
 def grant_sql(role: str, schema: str) -> list[str]:
@@ -78,3 +81,33 @@ def revoke_application_role(apps: Any, schema_editor: Any) -> None:
     if found := _application_role(schema_editor):
         for statement in revoke_sql(*found):
             schema_editor.execute(statement)
+
+
+# 0011: the payer-summary rollup (0006) behind the tenant policy, and the application role's
+# rows of it (its triggers write the rollup as whoever wrote the claim).
+ROLLUP_TABLE = "billing_claimrollup"
+ROLLUP_STATE_TABLE = "billing_claimrollup_backfill"
+ROLLUP_SEQUENCE = "billing_claimrollup_id_seq"
+# A database migrated while 0010 still covered the rollup has its policies already: replace them.
+ENABLE_ROLLUP_ROW_SECURITY = [
+    *(sql for sql in drop_row_security_sql(ROLLUP_TABLE) if sql.startswith("DROP POLICY")),
+    *row_security_sql(ROLLUP_TABLE),
+]
+DISABLE_ROLLUP_ROW_SECURITY = drop_row_security_sql(ROLLUP_TABLE)
+
+
+def grant_rollup_application_role(apps: Any, schema_editor: Any) -> None:
+    """The rows 0010 grants on every other table, whichever of 0006 and 0010 ran first."""
+    if found := _application_role(schema_editor):
+        role = found[0]
+        schema_editor.execute(
+            f"GRANT SELECT, INSERT, UPDATE, DELETE ON {ROLLUP_TABLE}, {ROLLUP_STATE_TABLE} TO {role}"
+        )
+        schema_editor.execute(f"GRANT USAGE, SELECT ON SEQUENCE {ROLLUP_SEQUENCE} TO {role}")
+
+
+def revoke_rollup_application_role(apps: Any, schema_editor: Any) -> None:
+    if found := _application_role(schema_editor):
+        role = found[0]
+        schema_editor.execute(f"REVOKE ALL ON {ROLLUP_TABLE}, {ROLLUP_STATE_TABLE} FROM {role}")
+        schema_editor.execute(f"REVOKE ALL ON SEQUENCE {ROLLUP_SEQUENCE} FROM {role}")

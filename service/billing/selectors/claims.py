@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count, F, FloatField, Q, QuerySet, Sum
 from django.db.models.functions import Cast
 
@@ -63,13 +64,49 @@ def _payer_summary() -> QuerySet[ClaimRollup]:
     )
 
 
+#: The rollup's migrations: once both are recorded, the rollup counts every claim (0007 recorded
+#: means its backfill reached the last claim older than the triggers) and shows each tenant only
+#: its own rows (0011).
+ROLLUP_MIGRATIONS = ("0007_claim_rollup_backfill", "0011_claim_rollup_row_security")
+
+
+@functools.cache
+def payer_summary_reads_rollup() -> bool:
+    """Whether the payer summary reads the rollup, looked up in django_migrations once per process.
+
+    A build without the rollup's migrations, one still waiting for its expand,
+    or one deployed with migrations switched off, aggregates the claims
+    instead: the same rows, at a cost that grows with the tenant's claims. A
+    process that started before the rollup was expanded keeps aggregating
+    until it is replaced, as a rollout does.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM django_migrations WHERE app = 'billing' AND name = ANY(%s)",
+            [list(ROLLUP_MIGRATIONS)],
+        )
+        (found,) = cursor.fetchone()
+    return bool(found == len(ROLLUP_MIGRATIONS))
+
+
 def claim_payer_summary(*, customer: Customer) -> QuerySet[ClaimRollup]:
     """One row per payer the tenant has billed: counts, totals and denial rate.
 
     Read from the rollup (at most one row per payer and service date), so its
-    cost follows the tenant's date range and payers, not its number of claims.
+    cost follows the tenant's date range and payers, not its number of claims;
+    aggregated from the claims where the rollup is not complete yet
+    (`payer_summary_reads_rollup`). Either way the rows filter on `payer_id`
+    and `service_date`, which both tables have.
     """
-    return _payer_summary().filter(customer=customer)
+    # An unsaved customer is the schema generator's stand-in: its queryset is built to learn
+    # the model, never evaluated, so it needs no database.
+    if customer._state.adding or payer_summary_reads_rollup():
+        return _payer_summary().filter(customer=customer)
+    rows = claim_payer_summary_from_claims(customer=customer).all()
+    # The summary's FilterSet is declared on ClaimRollup, and django-filter's backend insists
+    # that the queryset's model be the FilterSet's; the query itself stays the claims'.
+    rows.model = ClaimRollup  # type: ignore[assignment]
+    return rows  # type: ignore[return-value]
 
 
 def claim_payer_summary_from_claims(*, customer: Customer) -> QuerySet[Claim]:
