@@ -16,7 +16,6 @@ from billing.models import (
     AuditEvent,
     AuditOutcome,
     Claim,
-    ClaimRollup,
     ClaimStatus,
     Patient,
     Payer,
@@ -131,14 +130,13 @@ class ClaimFilter(ClaimCursorFilter):
 
 
 class PayerSummaryFilter(FilterSet):
+    """No model: the summary's rows come from the rollup or, before it is complete, from the
+    claims (`claim_payer_summary`); both tables have `payer_id` and `service_date`."""
+
     payer = IdFilter(field_name="payer_id", help_text="Payer id.")
     service_date = filters.DateFromToRangeFilter(
         help_text="Count only claims whose service date lies in this range, inclusive."
     )
-
-    class Meta:
-        model = ClaimRollup
-        fields = ("payer", "service_date")
 
 
 class PatientFilter(FilterSet):
