@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
 
 from billing.api.serializers import ClaimSerializer
@@ -18,8 +19,18 @@ def _serialized(claim_id: int) -> dict:
     return json.loads(JSONRenderer().render(data))
 
 
+@pytest.mark.parametrize("zone", ["UTC", "Asia/Kolkata"])
 @pytest.mark.parametrize("url", ["/api/v1/claims/", "/api/v2/claims/"])
-def test_every_listed_claim_reads_as_its_serializer_renders_it(world, new_claim, url):
+def test_every_listed_claim_reads_as_its_serializer_renders_it(world, new_claim, url, zone):
+    """Times render in the current time zone, as DRF renders them."""
+    with timezone.override(zone):
+        rows = _listed_claims(world, new_claim, url)
+        for row in rows:
+            assert row == _serialized(row["id"])
+    assert all(row["created_at"].endswith("Z" if zone == "UTC" else "+05:30") for row in rows)
+
+
+def _listed_claims(world, new_claim, url) -> list[dict]:
     client = world.acme.client
     paid = new_claim(world.acme, world.acme_patient, world.payers[1], billed="1234.50")
     denied = new_claim(world.acme, world.acme_patient, world.payers[0], billed="0.01")
@@ -35,8 +46,7 @@ def test_every_listed_claim_reads_as_its_serializer_renders_it(world, new_claim,
     )
     rows = client.get(url).json()["results"]
     assert sorted(row["status"] for row in rows) == ["denied", "paid", "submitted"]
-    for row in rows:
-        assert row == _serialized(row["id"])
+    return rows
 
 
 def test_the_payer_summary_reads_as_its_serializer_renders_it(world, new_claim):

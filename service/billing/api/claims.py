@@ -15,7 +15,7 @@ from rest_framework.serializers import BaseSerializer
 from billing.api.base import AuditedTenantViewSet
 from billing.api.filters import ClaimFilter
 from billing.api.schema import LIST, READ, WRITE, errors
-from billing.api.serializers import ClaimSerializer, ClaimTransitionSerializer, claim_row_representation
+from billing.api.serializers import ClaimSerializer, ClaimTransitionSerializer, claim_rows_representation
 from billing.models import Claim
 from billing.selectors.claims import claim_list, claim_rows
 from billing.services.claims import claim_delete, claim_submit, claim_transition, claim_update
@@ -56,7 +56,7 @@ class ClaimViewSet(
         return claim_rows(queryset)
 
     def represent_page(self, page: list[Any] | None) -> list[dict[str, Any]]:
-        return [claim_row_representation(row) for row in page or ()]
+        return claim_rows_representation(page or ())
 
     def perform_create(self, serializer: BaseSerializer) -> None:
         serializer.instance = claim_submit(

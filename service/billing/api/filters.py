@@ -87,8 +87,22 @@ class FilterSet(filters.FilterSet):
         form_class: type[forms.Form] | None = cls.__dict__.get("_form_class")
         if form_class is None:
             form_class = super().get_form_class()
+            form_class.base_fields = _SharedFields(form_class.base_fields)
             cls._form_class = form_class  # type: ignore[attr-defined]
         return form_class
+
+
+class _SharedFields(dict[str, forms.Field]):
+    """A form class's fields, which every form of it shares instead of deep-copying.
+
+    Django copies a form's fields (widgets, validators, choices) for every form,
+    so that one form may change its own before it renders. These forms only
+    validate query parameters: nothing changes a field after the class is built,
+    so each form gets the same field objects in a dict of its own.
+    """
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> dict[str, forms.Field]:
+        return dict(self)
 
 
 class ClaimCursorFilter(FilterSet):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import datetime
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -170,18 +171,25 @@ class ClaimSerializer(StrictFieldsMixin, ModelFieldsOnceMixin, serializers.Model
         return f"{claim.patient.first_name} {claim.patient.last_name}"
 
 
-def _time(value: datetime.datetime) -> str:
-    """DRF's DateTimeField rendering: ISO 8601 in the current time zone, UTC as `Z`."""
-    text = timezone.localtime(value).isoformat()
+def _time(value: datetime.datetime, zone: datetime.tzinfo) -> str:
+    """DRF's DateTimeField rendering: ISO 8601 in the current time zone (`zone`), UTC as `Z`."""
+    text = value.astimezone(zone).isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
-def claim_row_representation(row: dict[str, Any]) -> dict[str, Any]:
-    """What ClaimSerializer renders for a claim, from one row of `billing.selectors.claims.claim_rows`.
+def claim_rows_representation(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What ClaimSerializer renders for each claim of a page of `billing.selectors.claims.claim_rows`.
 
     A list page renders up to 100 claims; building them from plain rows costs a
     fraction of a ModelSerializer's field walk per row (tests hold the two equal).
+    The current time zone is looked up once per page, not twice per claim.
     """
+    zone = timezone.get_current_timezone()
+    return [claim_row_representation(row, zone) for row in rows]
+
+
+def claim_row_representation(row: dict[str, Any], zone: datetime.tzinfo) -> dict[str, Any]:
+    """One claim of `claim_rows_representation`, its times rendered in `zone`."""
     # Amounts come from numeric(12, 2) columns: already at two places, so `f` is DecimalField's string.
     return {
         "id": row["id"],
@@ -195,8 +203,8 @@ def claim_row_representation(row: dict[str, Any]) -> dict[str, Any]:
         "service_date": row["service_date"].isoformat(),
         "status": row["status"],
         "denial_reason": row["denial_reason_text"],
-        "created_at": _time(row["created_at"]),
-        "updated_at": _time(row["updated_at"]),
+        "created_at": _time(row["created_at"], zone),
+        "updated_at": _time(row["updated_at"], zone),
     }
 
 
