@@ -105,6 +105,12 @@ def claim_payer_summary(*, customer: Customer) -> QuerySet[Any]:
     return claim_payer_summary_from_claims(customer=customer)
 
 
+def rollup_payer_summary(*, customer_id: int) -> QuerySet[ClaimRollup]:
+    """`claim_payer_summary` read from the rollup, by customer id: what the summary compiles
+    once per filter shape (`billing.selectors.compiled`) where the rollup is complete."""
+    return _payer_summary().filter(customer_id=customer_id)
+
+
 def claim_payer_summary_from_claims(*, customer: Customer) -> QuerySet[Claim]:
     """The same rows aggregated from every claim: what the rollup must always equal (`rollup_check`)."""
     denied = Count("id", filter=Q(status=ClaimStatus.DENIED))
