@@ -12,6 +12,7 @@ from django.db import IntegrityError, connection, transaction
 from billing.errors import DomainError, NotFound
 from billing.models import AuditAction, Claim, Customer, Patient, Payer
 from billing.services.audit import audit_record
+from billing.services.inserts import insert
 from billing.workflow import check_editable, plan_transition
 
 OBJECT_TYPE = "claim"
@@ -73,13 +74,15 @@ def claim_submit(
     for attempt in range(2):
         try:
             with transaction.atomic():
-                claim = Claim.objects.create(
-                    customer=customer,
-                    number=_take_number(customer, resync=attempt > 0),
-                    patient=patient,
-                    payer=payer,
-                    billed_amount=billed_amount,
-                    service_date=service_date,
+                claim = insert(
+                    Claim(
+                        customer=customer,
+                        number=_take_number(customer, resync=attempt > 0),
+                        patient=patient,
+                        payer=payer,
+                        billed_amount=billed_amount,
+                        service_date=service_date,
+                    )
                 )
                 audit_record(
                     actor=actor,
