@@ -3,14 +3,15 @@
     python tests/migrations/bench_claim_rollup.py   # or: make bench-rollup
 
 For each table size (BENCH_ROWS, comma-separated, default 1000000) a template
-database is migrated to billing 0005 (the previous release) and filled; then,
-on a copy each:
+database is migrated to billing 0010 (the previous release: everything but the
+rollup line) and filled; then, on a copy each:
 
 - naive: one transaction creating the rollup and its triggers and filling it
   with one aggregate of every claim (CREATE TRIGGER's lock holds every writer
   until the aggregate commits);
-- phased: `migrate_phase expand` (billing 0006-0008: the table and triggers,
-  the batched backfill, the created_at index built concurrently).
+- phased: `migrate_phase expand` (billing 0006, 0007 and 0011: the table and
+  triggers, the batched backfill, row-level security on the rollup), as the
+  demo story's release 2 ships it.
 
 A writer plays the previous release the whole time, inserting claims and
 denying existing ones; the longest single write is the write stall. Uses
@@ -137,7 +138,7 @@ def main() -> None:
                     ("contenttypes", None),
                     ("auth", None),
                     ("knox", None),
-                    ("billing", "0005"),
+                    ("billing", "0010"),
                 ):
                     manage(
                         localdb.database_url(url, template),
