@@ -50,10 +50,10 @@ class ClaimViewSet(
     audit_object_type = "claim"
 
     def get_queryset(self) -> QuerySet[Claim]:
+        # A list pages plain rows (`represent_page`); every other action reads a claim.
+        if self.action == "list":
+            return claim_rows(customer=self.customer)
         return claim_list(customer=self.customer)
-
-    def get_list_rows(self, queryset: QuerySet[Claim]) -> QuerySet[Any]:
-        return claim_rows(queryset)
 
     def represent_page(self, page: list[Any] | None) -> list[dict[str, Any]]:
         return claim_rows_representation(page or ())
