@@ -78,8 +78,10 @@ class PayerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewS
     def payer_summary(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         # One row per payer, so the grouped query runs once and is paged in
         # memory, rather than aggregating every claim twice (count, then page).
-        rows = self._summary_rows() if payer_summary_reads_rollup() else None
-        if rows is None:
+        rows: list[Any]
+        if payer_summary_reads_rollup():
+            rows = self._summary_rows()
+        else:
             rows = list(self.filter_queryset(self.get_queryset()))
         page = self.paginate_queryset(rows)
         self._audit(AuditAction.LIST, object_type=SUMMARY_OBJECT_TYPE)

@@ -98,7 +98,8 @@ class ShapeCompiled:
         return Compiled(sql=sql, params=tuple(params), slots=slots)
 
     def rows(self, values: Values) -> list[dict[str, Any]]:
-        """The rows of `build(values)`, as `.values()` would give them (column name -> value)."""
+        """The rows of `build(values)`, column name -> the database's value: no ORM converter runs
+        (a sum of a bigint column is a Decimal, as PostgreSQL returns it)."""
         compiled = self.compiled(frozenset(values))
         params = list(compiled.params)
         for name, index in compiled.slots.items():
