@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from django.db.models import QuerySet
 from django.http import Http404
 from rest_framework import exceptions, viewsets
 from rest_framework.permissions import IsAuthenticated
@@ -112,16 +111,12 @@ class AuditedTenantViewSet(TenantViewSet):
         return Response(self.get_serializer(instance).data)
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        page = self.paginate_queryset(self.get_list_rows(self.filter_queryset(self.get_queryset())))
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         data = self.represent_page(page)
         self._audit(AuditAction.LIST)
         return self.get_paginated_response(data)
 
-    def get_list_rows(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        """The filtered queryset as `list` pages it; a subclass may narrow it to plain rows."""
-        return queryset
-
     def represent_page(self, page: list[Any] | None) -> Any:
         """The page's rows as the response renders them: `serializer_class`'s unless a subclass
-        that pages plain rows (`get_list_rows`) renders them itself."""
+        that pages plain rows (its `get_queryset` for `list`) renders them itself."""
         return self.get_serializer(page, many=True).data
