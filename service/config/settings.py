@@ -13,6 +13,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from config import prepared
 from config.databases import connection_url
 from config.env import env_bool, env_int, env_list, env_str
 
@@ -54,6 +55,10 @@ DATABASES = {
     )
 }
 DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int("DB_CONNECT_TIMEOUT", 2)
+# The request path's fixed statements are prepared once per connection (config.prepared);
+# off where a pooler shares server connections between transactions.
+if env_bool("DB_PREPARED_STATEMENTS", default=True):
+    DATABASES["default"]["OPTIONS"].update(prepared.options())
 
 INSTALLED_APPS = [
     "django.contrib.auth",

@@ -19,6 +19,7 @@ from rest_framework import exceptions
 
 from billing.models import Customer, Membership
 from billing.tenancy import set_tenant_sql
+from config.prepared import prepared_cursor
 
 INVALID = "Invalid token. Log in again at /api/v1/auth/login/."
 EXPIRED = "Token expired. Log in again at /api/v1/auth/login/."
@@ -63,7 +64,7 @@ def _instances(row: tuple[Any, ...]) -> list[Model | None]:
 def token_lookup(digest: str) -> AuthToken | None:
     """The token of `digest` with its user, the user's membership and customer cached on it
     (as `select_related` would), and the tenant set for the rest of the transaction."""
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(_lookup_sql(), [digest])
         row = cursor.fetchone()
     if row is None:

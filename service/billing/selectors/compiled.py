@@ -15,8 +15,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection
 from django.db.models import QuerySet
+
+from config.prepared import prepared_cursor
 
 #: A shape's values by name; a range filter's ends are `name.start` and `name.stop`.
 Values = Mapping[str, Any]
@@ -104,7 +105,7 @@ class ShapeCompiled:
         params = list(compiled.params)
         for name, index in compiled.slots.items():
             params[index] = values[name]
-        with connection.cursor() as cursor:
+        with prepared_cursor() as cursor:
             cursor.execute(compiled.sql, params)
             columns = [column.name for column in cursor.description or ()]
             return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]

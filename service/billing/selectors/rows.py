@@ -8,6 +8,8 @@ from typing import TypeVar
 from django.db import connection
 from django.db.models import Model
 
+from config.prepared import prepared_cursor
+
 M = TypeVar("M", bound=Model)
 
 
@@ -25,7 +27,7 @@ def row_by_id(model: type[M], pk: int, **equal: object) -> M | None:
     """The `model` row of id `pk` whose fields equal `equal` (e.g. `customer_id=...`), or None:
     what `model.objects.filter(**equal).filter(pk=pk).first()` finds, without compiling it."""
     names = tuple(sorted(equal))
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(_by_id_sql(model, names), [pk, *(equal[name] for name in names)])
         row = cursor.fetchone()
     return None if row is None else model.from_db(connection.alias, None, row)

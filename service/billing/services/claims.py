@@ -7,13 +7,14 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 
 from billing.errors import DomainError, NotFound
 from billing.models import AuditAction, Claim, Customer, Patient, Payer
 from billing.services.audit import audit_record
 from billing.services.inserts import insert
 from billing.workflow import check_editable, plan_transition
+from config.prepared import prepared_cursor
 
 OBJECT_TYPE = "claim"
 NUMBER_CONSTRAINT = "claim_number_unique_per_customer"
@@ -52,7 +53,7 @@ def _take_number(customer: Customer, *, resync: bool) -> int:
     `resync`, the counter first catches up with the highest number in use,
     repairing a counter that rows inserted by other means got ahead of.
     """
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         if resync:
             # Locked first, so that the resync's own snapshot sees every claim of a writer it waited for.
             cursor.execute(_LOCK_CUSTOMER, [customer.pk])

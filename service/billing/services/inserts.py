@@ -8,6 +8,8 @@ from typing import TypeVar
 from django.db import connection
 from django.db.models import Field, Model
 
+from config.prepared import prepared_cursor
+
 M = TypeVar("M", bound=Model)
 
 
@@ -33,7 +35,7 @@ def insert(instance: M) -> M:
     `pre_save`), in one statement; no model signals are sent (the models here have no receivers)."""
     sql, fields = _insert(instance._meta.model)
     values = [field.get_db_prep_save(field.pre_save(instance, add=True), connection) for field in fields]
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(sql, values)
         row = cursor.fetchone()
     assert row is not None, "INSERT ... RETURNING returned no row"

@@ -15,6 +15,8 @@ import time
 
 from django.db import connection
 
+from config.prepared import prepared_cursor
+
 _HIT = """
 WITH hit AS (
     INSERT INTO billing_ratecounter (key, shard, "window", hits, expires_at)
@@ -52,7 +54,7 @@ def rate_counter_hit(*, key: str, duration: int, now: float | None = None) -> tu
     window = int(now // duration)
     ends = (window + 1) * duration
     expires = datetime.datetime.fromtimestamp(ends, tz=datetime.UTC)
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(_HIT, {"key": key, "shard": _shard(), "window": window, "expires": expires})
         (hits,) = cursor.fetchone()
     return int(hits), ends - now
