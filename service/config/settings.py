@@ -173,6 +173,10 @@ API_MAX_JSON_DEPTH = env_int("API_MAX_JSON_DEPTH", 16)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 100
 
+# A numbered v1 page of claims or audit events counts at most this many matching
+# rows and reaches no row past them: /api/v2/ pages those lists by cursor.
+API_LIST_COUNT_CAP = env_int("API_LIST_COUNT_CAP", 10_000)
+
 REST_KNOX = {
     "TOKEN_TTL": timedelta(hours=env_int("API_TOKEN_TTL_HOURS", 10)),
     # Refreshing would add a write to every request.

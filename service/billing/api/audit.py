@@ -8,6 +8,7 @@ from rest_framework.permissions import IsAuthenticated
 
 from billing.api.base import AuditedTenantViewSet
 from billing.api.filters import AuditEventFilter
+from billing.api.pagination import CappedPageNumberPagination
 from billing.api.permissions import IsTenantAdmin, IsTenantMember
 from billing.api.schema import LIST, READ
 from billing.api.serializers import AuditEventSerializer
@@ -18,8 +19,9 @@ from billing.selectors.audit import audit_event_list
 @extend_schema_view(
     list=extend_schema(
         summary="List your customer's audit events",
-        description="Numbered pages with a `count` of every matching row, whose cost grows with the "
-        "tenant: `/api/v2/audit-events/` pages by cursor instead.",
+        description="Numbered pages whose `count` is exact up to the server's cap (`count_capped` "
+        "when more rows match; no page reaches past the cap): `/api/v2/audit-events/` pages by cursor "
+        "instead.",
         responses={200: AuditEventSerializer, **LIST},
     ),
     retrieve=extend_schema(summary="Read one audit event", responses={200: AuditEventSerializer, **READ}),
@@ -30,6 +32,7 @@ class AuditEventViewSet(AuditedTenantViewSet):
     permission_classes = [IsAuthenticated, IsTenantMember, IsTenantAdmin]
     serializer_class = AuditEventSerializer
     filterset_class = AuditEventFilter
+    pagination_class = CappedPageNumberPagination
     audit_object_type = "audit_event"
 
     def get_queryset(self) -> QuerySet[AuditEvent]:

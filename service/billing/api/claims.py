@@ -14,6 +14,7 @@ from rest_framework.serializers import BaseSerializer
 
 from billing.api.base import AuditedTenantViewSet
 from billing.api.filters import ClaimFilter
+from billing.api.pagination import CappedPageNumberPagination
 from billing.api.schema import LIST, READ, WRITE, errors
 from billing.api.serializers import ClaimSerializer, ClaimTransitionSerializer, claim_rows_representation
 from billing.models import Claim
@@ -24,8 +25,9 @@ from billing.services.claims import claim_delete, claim_submit, claim_transition
 @extend_schema_view(
     list=extend_schema(
         summary="List the claims of your customer",
-        description="Numbered pages with a `count` of every matching row, whose cost grows with the "
-        "tenant: `/api/v2/claims/` pages by cursor instead.",
+        description="Numbered pages whose `count` is exact up to the server's cap (`count_capped` "
+        "when more rows match; no page reaches past the cap): `/api/v2/claims/` pages by cursor "
+        "instead.",
         responses={200: ClaimSerializer, **LIST},
     ),
     retrieve=extend_schema(summary="Read one claim", responses={200: ClaimSerializer, **READ}),
@@ -47,6 +49,7 @@ class ClaimViewSet(
 ):
     serializer_class = ClaimSerializer
     filterset_class = ClaimFilter
+    pagination_class = CappedPageNumberPagination
     audit_object_type = "claim"
 
     def get_queryset(self) -> QuerySet[Claim]:
