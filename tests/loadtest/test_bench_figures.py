@@ -88,6 +88,16 @@ def test_every_missed_target_is_named_with_its_figure():
     assert "ratio largest/smallest size 1.5" in missed[-1]
 
 
+def test_a_write_with_too_many_queries_is_a_missed_target_too():
+    rows = [
+        EndpointFigures("GET /health/live", 5000, 0, 4.0, 10.0, 400.0, 0.0, 0, 100),
+        EndpointFigures("POST /api/v1/claims/", 1200, 0, 4.0, 10.0, 100.0, 5.0, 12, 100),
+        EndpointFigures("POST /api/v1/patients/", 1200, 0, 4.0, 10.0, 100.0, 4.0, 9, 100),
+    ]
+    missed = missed_targets(compare_with_floor(rows), {}, Targets())
+    assert missed == ["POST /api/v1/claims/ at 100 claims: 5 queries per request, target at most 4"]
+
+
 def test_a_zero_floor_gives_no_ratio_rather_than_a_crash():
     floor = EndpointFigures("live", 0, 0, 0.0, 0.0, 0.0, None)
     compared = compare_with_floor([floor, EndpointFigures("x", 1, 0, 1.0, 1.0, 1.0, None)])

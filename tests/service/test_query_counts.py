@@ -124,7 +124,7 @@ def test_the_tenant_for_row_level_security_costs_no_statement_of_its_own(busy_te
     assert sum("billing_ratecounter" in sql for sql in statements) == 1
 
 
-def test_a_claim_submission_takes_its_number_in_one_statement(busy_tenant):
+def test_a_claim_submission_writes_in_one_statement(busy_tenant):
     patient = busy_tenant.customer.patients.order_by("id").first()
     payer = Payer.objects.filter(is_active=True).order_by("id").first()
     body = {"patient": patient.pk, "payer": payer.pk, "billed_amount": "10.00", "service_date": "2024-01-02"}
@@ -135,7 +135,11 @@ def test_a_claim_submission_takes_its_number_in_one_statement(busy_tenant):
     statements = [
         q["sql"] for q in captured.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))
     ]
-    # token and tenant, throttle counter, patient, payer, the number, the claim, its audit row
-    assert len(statements) == 7, statements
-    assert sum(sql.startswith("UPDATE billing_customer") for sql in statements) == 1
+    # token and tenant, throttle counter, patient and payer, then the number, the claim and its
+    # audit row in one statement
+    assert len(statements) == 4, statements
+    assert sum("UPDATE billing_customer" in sql for sql in statements) == 1
     assert not any("FOR UPDATE" in sql for sql in statements)
+    claim_id = response.json()["id"]
+    event = AuditEvent.objects.get(action="create", object_type="claim", object_id=str(claim_id))
+    assert (event.customer_id, event.actor_id) == (busy_tenant.customer.pk, busy_tenant.user.pk)

@@ -13,7 +13,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from billing.models import AuditEvent, Claim, ClaimStatus, Patient, Payer
-from billing.selectors.rows import row_by_id
+from billing.selectors.rows import row_by_id, rows_by_id
 
 AMOUNT = {"max_digits": 12, "decimal_places": 2}
 # A sum of up to 2**63 amounts below 10**10: room for every total the database can return.
@@ -37,12 +37,20 @@ class StrictFieldsMixin:
         return super().to_internal_value(data)  # type: ignore[misc]
 
 
+def whole_id(data: Any) -> int | None:
+    """`data` as an id: a whole number that fits a bigint, given as a JSON number or digits."""
+    is_int = isinstance(data, int) and not isinstance(data, bool)
+    is_digits = isinstance(data, str) and data.isascii() and data.isdigit() and len(data) < 20
+    return int(data) if (is_int or is_digits) and 1 <= int(data) < 2**63 else None
+
+
 class IdField(serializers.PrimaryKeyRelatedField):
     """A related id as a whole number that fits a bigint: `1.5` is refused, never truncated to 1.
 
     The row is looked up by `row_by_id` among the rows of the queryset's model whose fields
     equal `row_filter`; None (the default for a tenant's rows until the serializer
-    knows the tenant) matches no row at all.
+    knows the tenant) matches no row at all. A parent with `IdsInOneLookupMixin` may have
+    looked it up already, with the body's other ids.
     """
 
     def __init__(self, *, row_filter: dict[str, object] | None = None, **kwargs: Any) -> None:
@@ -50,15 +58,40 @@ class IdField(serializers.PrimaryKeyRelatedField):
         super().__init__(**kwargs)
 
     def to_internal_value(self, data: Any) -> Any:
-        is_int = isinstance(data, int) and not isinstance(data, bool)
-        is_digits = isinstance(data, str) and data.isascii() and data.isdigit() and len(data) < 20
-        if not (is_int or is_digits) or not 1 <= int(data) < 2**63:
+        pk = whole_id(data)
+        if pk is None:
             self.fail("incorrect_type", data_type=type(data).__name__)
-        pk = int(data)
-        row = None if self.row_filter is None else row_by_id(self.queryset.model, pk, **self.row_filter)
+        looked_up: dict[tuple[str, int], Any] = getattr(self.parent, "looked_up", {})
+        if (self.field_name, pk) in looked_up:
+            row = looked_up[self.field_name, pk]
+        else:
+            row = None if self.row_filter is None else row_by_id(self.queryset.model, pk, **self.row_filter)
         if row is None:
             self.fail("does_not_exist", pk_value=pk)
         return row
+
+
+class IdsInOneLookupMixin:
+    """A body's related ids (`IdField`s) looked up in one statement before the fields validate,
+    instead of one statement per field; each field still reports its own errors."""
+
+    looked_up: dict[tuple[str, int], Any]
+
+    def to_internal_value(self, data: Any) -> Any:
+        self.looked_up = {}
+        if isinstance(data, dict):
+            wanted = [
+                (name, field, pk)
+                for name, field in self.fields.items()  # type: ignore[attr-defined]
+                if isinstance(field, IdField)
+                and not field.read_only
+                and field.row_filter is not None
+                and (pk := whole_id(data.get(name))) is not None
+            ]
+            if len(wanted) > 1:
+                rows = rows_by_id(*((field.queryset.model, pk, field.row_filter) for _, field, pk in wanted))
+                self.looked_up = {(name, pk): row for (name, _, pk), row in zip(wanted, rows, strict=True)}
+        return super().to_internal_value(data)  # type: ignore[misc]
 
 
 def _not_in_future(value: datetime.date) -> datetime.date:
@@ -124,7 +157,9 @@ class ModelFieldsOnceMixin:
         return copy.deepcopy(template)
 
 
-class ClaimSerializer(StrictFieldsMixin, ModelFieldsOnceMixin, serializers.ModelSerializer):
+class ClaimSerializer(
+    StrictFieldsMixin, IdsInOneLookupMixin, ModelFieldsOnceMixin, serializers.ModelSerializer
+):
     patient = IdField(queryset=Patient.objects.none())
     payer = IdField(queryset=Payer.objects.all(), row_filter={})
     patient_name = serializers.SerializerMethodField()

@@ -9,6 +9,27 @@ from billing.services.inserts import insert
 from config.request_context import current_request_id
 
 
+def audit_event(
+    *,
+    actor: AbstractBaseUser,
+    customer_id: int,
+    action: AuditAction,
+    object_type: str,
+    object_id: object = "",
+    outcome: AuditOutcome = AuditOutcome.SUCCESS,
+) -> AuditEvent:
+    """The event of one access by `actor`, in the current request, not yet written."""
+    return AuditEvent(
+        actor=actor,
+        customer_id=customer_id,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        outcome=outcome,
+        request_id=current_request_id.get(),
+    )
+
+
 def audit_record(
     *,
     actor: AbstractBaseUser,
@@ -18,14 +39,14 @@ def audit_record(
     object_id: object = "",
     outcome: AuditOutcome = AuditOutcome.SUCCESS,
 ) -> AuditEvent:
-    event = AuditEvent(
-        actor=actor,
-        customer_id=customer_id,
-        action=action,
-        object_type=object_type,
-        object_id=str(object_id),
-        outcome=outcome,
-        request_id=current_request_id.get(),
+    """`audit_event(...)`, written."""
+    return insert(
+        audit_event(
+            actor=actor,
+            customer_id=customer_id,
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            outcome=outcome,
+        )
     )
-    insert(event)
-    return event

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import datetime
+import functools
 from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.db.models import Field
 
 from billing.errors import DomainError, NotFound
-from billing.models import AuditAction, Claim, Customer, Patient, Payer
-from billing.services.audit import audit_record
-from billing.services.inserts import insert
+from billing.models import AuditAction, AuditEvent, Claim, Customer, Patient, Payer
+from billing.services.audit import audit_event, audit_record
+from billing.services.inserts import insert_statement, insert_values, saved
 from billing.workflow import check_editable, plan_transition
 from config.prepared import prepared_cursor
 
@@ -25,10 +27,10 @@ _NEXT_NUMBER = (
 )
 _LOCK_CUSTOMER = "SELECT 1 FROM billing_customer WHERE id = %s FOR UPDATE"
 # The tenant's claims are visible: the request set it for row-level security.
-_RESYNC_NUMBER = (
-    "UPDATE billing_customer c SET last_claim_number = 1 + GREATEST(c.last_claim_number, "
+_CATCH_UP_NUMBER = (
+    "UPDATE billing_customer c SET last_claim_number = GREATEST(c.last_claim_number, "
     "COALESCE((SELECT max(number) FROM billing_claim WHERE customer_id = c.id), 0)) "
-    "WHERE c.id = %s RETURNING c.last_claim_number"
+    "WHERE c.id = %s"
 )
 
 
@@ -46,20 +48,48 @@ def _is_number_clash(error: IntegrityError) -> bool:
     return getattr(diag, "constraint_name", None) == NUMBER_CONSTRAINT
 
 
-def _take_number(customer: Customer, *, resync: bool) -> int:
-    """Take the tenant's next claim number in one statement, which locks the tenant's row.
+@functools.cache
+def _submission() -> tuple[str, tuple[Field, ...], tuple[Field, ...]]:
+    """One statement that takes the tenant's next number, inserts the claim under it and its
+    `create` audit row naming the claim's id; and the claim's and the audit row's parameter
+    fields. Taking the number locks the tenant's row, so only one tenant's submissions queue."""
+    claim_pk = Claim._meta.pk
+    assert claim_pk is not None
+    claim_sql, claim_fields = insert_statement(
+        Claim, (("number", "(SELECT last_claim_number FROM next_number)"),)
+    )
+    audit_sql, audit_fields = insert_statement(
+        AuditEvent,
+        (("object_id", f'(SELECT "{claim_pk.column}"::text FROM new_claim)'),),  # noqa: S608
+    )
+    # Names from the models' metadata and SQL of this module; every value is a parameter.
+    sql = (
+        f"WITH next_number AS ({_NEXT_NUMBER}), "  # noqa: S608
+        f'new_claim AS ({claim_sql} RETURNING "{claim_pk.column}", "number"), '
+        f"new_audit AS ({audit_sql}) "
+        f'SELECT "{claim_pk.column}", "number" FROM new_claim'
+    )
+    return sql, claim_fields, audit_fields
 
-    The row lock serialises concurrent submissions of one tenant only. With
-    `resync`, the counter first catches up with the highest number in use,
-    repairing a counter that rows inserted by other means got ahead of.
-    """
+
+def _insert_submission(claim: Claim, event: AuditEvent) -> Claim:
+    sql, claim_fields, audit_fields = _submission()
+    params = [claim.customer_id, *insert_values(claim, claim_fields), *insert_values(event, audit_fields)]
     with prepared_cursor() as cursor:
-        if resync:
-            # Locked first, so that the resync's own snapshot sees every claim of a writer it waited for.
-            cursor.execute(_LOCK_CUSTOMER, [customer.pk])
-        cursor.execute(_RESYNC_NUMBER if resync else _NEXT_NUMBER, [customer.pk])
-        (number,) = cursor.fetchone()
-    return int(number)
+        cursor.execute(sql, params)
+        pk, number = cursor.fetchone()
+    claim.number = int(number)
+    event.object_id = str(pk)
+    return saved(claim, pk)
+
+
+def _catch_up_number(customer: Customer) -> None:
+    """The tenant's counter caught up with the highest number in use, repairing a counter that
+    rows inserted by other means got ahead of."""
+    with prepared_cursor() as cursor:
+        # Locked first, so that the catch-up's own snapshot sees every claim of a writer it waited for.
+        cursor.execute(_LOCK_CUSTOMER, [customer.pk])
+        cursor.execute(_CATCH_UP_NUMBER, [customer.pk])
 
 
 def claim_submit(
@@ -71,28 +101,24 @@ def claim_submit(
     billed_amount: Decimal,
     service_date: datetime.date,
 ) -> Claim:
+    """A new claim under the tenant's next number, with its audit row: one statement."""
     _check_parties(customer_id=customer.pk, patient=patient, payer=payer)
+    claim = Claim(
+        customer=customer,
+        patient=patient,
+        payer=payer,
+        billed_amount=billed_amount,
+        service_date=service_date,
+    )
+    event = audit_event(
+        actor=actor, customer_id=customer.pk, action=AuditAction.CREATE, object_type=OBJECT_TYPE
+    )
     for attempt in range(2):
         try:
             with transaction.atomic():
-                claim = insert(
-                    Claim(
-                        customer=customer,
-                        number=_take_number(customer, resync=attempt > 0),
-                        patient=patient,
-                        payer=payer,
-                        billed_amount=billed_amount,
-                        service_date=service_date,
-                    )
-                )
-                audit_record(
-                    actor=actor,
-                    customer_id=customer.pk,
-                    action=AuditAction.CREATE,
-                    object_type=OBJECT_TYPE,
-                    object_id=claim.pk,
-                )
-                return claim
+                if attempt:
+                    _catch_up_number(customer)
+                return _insert_submission(claim, event)
         except IntegrityError as error:
             if attempt or not _is_number_clash(error):
                 raise

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import functools
-from typing import TypeVar
+from collections.abc import Sequence
+from typing import Any, TypeVar
 
 from django.db import connection
 from django.db.models import Field, Model
@@ -14,32 +15,47 @@ M = TypeVar("M", bound=Model)
 
 
 @functools.cache
-def _insert(model: type[Model]) -> tuple[str, tuple[Field, ...]]:
-    """The INSERT of one `model` row and the fields it writes, in order: built once from the
-    model's metadata, where the ORM would compile it on every save."""
+def insert_statement(
+    model: type[Model], computed: tuple[tuple[str, str], ...] = ()
+) -> tuple[str, tuple[Field, ...]]:
+    """The INSERT of one `model` row, without RETURNING, and the fields whose values it takes as
+    parameters, in order: built once from the model's metadata, where the ORM would compile it
+    on every save. `computed` gives (field name, SQL expression) pairs: those columns take the
+    expression instead of a parameter (a value another part of the same statement makes)."""
     meta = model._meta
+    expressions = dict(computed)
+    unknown = set(expressions) - {field.name for field in meta.concrete_fields}
+    assert not unknown, f"{model.__name__} has no fields {sorted(unknown)}"
     fields = tuple(field for field in meta.concrete_fields if not field.primary_key)
     columns = ", ".join(f'"{field.column}"' for field in fields)
-    placeholders = ", ".join(["%s"] * len(fields))
-    assert meta.pk is not None, f"{model.__name__} has no primary key to return"
-    # Names from the model's metadata only; every value is a parameter.
-    sql = (
-        f'INSERT INTO "{meta.db_table}" ({columns}) '  # noqa: S608
-        f'VALUES ({placeholders}) RETURNING "{meta.pk.column}"'
-    )
-    return sql, fields
+    values = ", ".join(expressions.get(field.name, "%s") for field in fields)
+    # Names from the model's metadata and expressions from the code; every value is a parameter.
+    sql = f'INSERT INTO "{meta.db_table}" ({columns}) VALUES ({values})'  # noqa: S608
+    return sql, tuple(field for field in fields if field.name not in expressions)
 
 
-def insert(instance: M) -> M:
-    """`instance` saved as a new row, as `Model.save()` saves it (field defaults, `auto_now`,
-    `pre_save`), in one statement; no model signals are sent (the models here have no receivers)."""
-    sql, fields = _insert(instance._meta.model)
-    values = [field.get_db_prep_save(field.pre_save(instance, add=True), connection) for field in fields]
-    with prepared_cursor() as cursor:
-        cursor.execute(sql, values)
-        row = cursor.fetchone()
-    assert row is not None, "INSERT ... RETURNING returned no row"
-    instance.pk = row[0]
+def insert_values(instance: Model, fields: Sequence[Field]) -> list[Any]:
+    """The parameters of `fields` for saving `instance` as a new row, as `Model.save()` makes
+    them (field defaults, `auto_now`, `pre_save`)."""
+    return [field.get_db_prep_save(field.pre_save(instance, add=True), connection) for field in fields]
+
+
+def saved(instance: M, pk: object) -> M:
+    """`instance`, now the stored row of id `pk`."""
+    instance.pk = pk
     instance._state.adding = False
     instance._state.db = connection.alias
     return instance
+
+
+def insert(instance: M) -> M:
+    """`instance` saved as a new row, as `Model.save()` saves it, in one statement; no model
+    signals are sent (the models here have no receivers)."""
+    meta = instance._meta
+    sql, fields = insert_statement(meta.model)
+    assert meta.pk is not None, f"{meta.model.__name__} has no primary key to return"
+    with prepared_cursor() as cursor:
+        cursor.execute(f'{sql} RETURNING "{meta.pk.column}"', insert_values(instance, fields))
+        row = cursor.fetchone()
+    assert row is not None, "INSERT ... RETURNING returned no row"
+    return saved(instance, row[0])
