@@ -81,7 +81,8 @@ async def _operate(
         )
         async with standby_liveness(args.liveness or None):
             await elector.acquire()
-        keeper = asyncio.create_task(elector.keep(on_lost=_exit_at_once))
+            # Renewing starts with leading, before the standby's probe server has shut down.
+            keeper = asyncio.create_task(elector.keep(on_lost=_exit_at_once))
     try:
         await kopf.operator(
             standalone=True,

@@ -141,6 +141,8 @@ class LeaderElector:
 
 # A standby waits a retry period plus up to this share of it between attempts.
 JITTER_SHARE = 0.2
+# How long the standby's liveness server waits for open requests once the Lease is won.
+STANDBY_SHUTDOWN_SECONDS = 0.5
 
 
 @asynccontextmanager
@@ -156,7 +158,9 @@ async def standby_liveness(endpoint: str | None) -> AsyncIterator[None]:
 
     app = web.Application()
     app.router.add_get(url.path or "/", alive)
-    runner = web.AppRunner(app, access_log=None)
+    # Its answers take no time: a client holding a request open must not hold up the leader's
+    # start for aiohttp's default 60 s of graceful shutdown.
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=STANDBY_SHUTDOWN_SECONDS)
     await runner.setup()
     site = web.TCPSite(runner, url.hostname or "127.0.0.1", url.port or 80, reuse_address=True)
     await site.start()

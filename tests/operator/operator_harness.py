@@ -293,10 +293,11 @@ class OperatorProcess:
         self.args = args
         self.wait_until_leading = wait_until_leading
         self.starts = 0
+        self.liveness_port = 0
         self._process: asyncio.subprocess.Process | None = None
 
     async def start(self) -> None:
-        port = free_port()
+        port = self.liveness_port = free_port()
         env = {**os.environ, **self.env, "KUBECONFIG": str(self.kubeconfig)}
         with self.log.open("ab") as log:
             self._process = await asyncio.create_subprocess_exec(

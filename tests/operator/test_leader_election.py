@@ -9,6 +9,7 @@ import datetime
 import time
 from pathlib import Path
 
+import aiohttp
 import pytest
 import yaml
 from operator_harness import NAMESPACE, Api, OperatorProcess, release_manifest, wait_for, write_kubeconfig
@@ -118,3 +119,56 @@ async def test_a_leader_that_cannot_renew_stops_before_its_lease_expires(api, cl
     assert exit_code == 1
     assert (stopped - renewed).total_seconds() < LEASE_DURATION  # gone before anyone may take over
     assert "leader election lost" in (tmp_path / "replica-a.log").read_text()
+
+
+def renewed_at(api: Api) -> str:
+    lease = api.emulator.read("coordination.k8s.io/v1/leases", NAMESPACE, "rollguard-operator") or {}
+    return (lease.get("spec") or {}).get("renewTime") or ""
+
+
+async def leading_liveness(process: OperatorProcess, seconds: float) -> float:
+    """Seconds until `process` answers its liveness probe as the leader (kopf's, not the standby's)."""
+    started = time.monotonic()
+    async with aiohttp.ClientSession() as session:
+        while time.monotonic() - started < seconds:
+            try:
+                async with session.get(f"http://127.0.0.1:{process.liveness_port}/healthz") as response:
+                    if response.status == 200 and "standby" not in await response.text():
+                        return time.monotonic() - started
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.05)
+    raise AssertionError(f"{process.identity} did not answer as the leader within {seconds}s")
+
+
+async def test_a_probe_held_open_on_the_standby_costs_the_new_leader_neither_lease_nor_start(
+    api, cluster, tmp_path
+):
+    first = replica(api, tmp_path, cluster, "replica-a")
+    second = replica(api, tmp_path, cluster, "replica-b", leading=False)
+    await first.start()
+    await second.start()
+    writer = None
+    try:
+        # A probe whose body never comes: the standby answers it, and the request stays open.
+        reader, writer = await asyncio.open_connection("127.0.0.1", second.liveness_port)
+        writer.write(b"GET /healthz HTTP/1.1\r\nHost: probe\r\nContent-Length: 100\r\n\r\n")
+        await writer.drain()
+        assert b"standby" in await asyncio.wait_for(reader.readuntil(b"}"), 5)
+
+        await first.kill()
+        await wait_for(lambda: holder(api) == "replica-b", LEASE_DURATION + 3, interval=0.02)
+        took_over = renewed_at(api)
+        # Renewing starts with leading, while the standby's probe server shuts down.
+        await wait_for(lambda: renewed_at(api) > took_over, RENEW_DEADLINE, interval=0.02)
+        # And kopf takes the probe over at once, not after a graceful shutdown's wait.
+        assert await leading_liveness(second, 3 * RENEW_DEADLINE) < 3 * RENEW_DEADLINE
+        await asyncio.sleep(2 * RENEW_DEADLINE)
+        assert second.running
+        assert holder(api) == "replica-b"
+    finally:
+        if writer is not None:
+            writer.close()
+        await first.kill()
+        await second.kill()
+    assert "leader election lost" not in (tmp_path / "replica-b.log").read_text()
