@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 from django.forms.models import model_to_dict
 from django.test.utils import CaptureQueriesContext
+from test_bad_input import _claim_body
 
 from billing.models import Claim, Patient, Payer
 from billing.selectors.rows import row_by_id, rows_by_id
@@ -13,16 +14,6 @@ from billing.selectors.rows import row_by_id, rows_by_id
 pytestmark = pytest.mark.integration
 
 MISSING = 987_654
-
-
-def _body(world, **overrides):
-    body = {
-        "patient": world.acme_patient.pk,
-        "payer": world.payers[0].pk,
-        "billed_amount": "10.00",
-        "service_date": "2026-01-01",
-    }
-    return {**body, **overrides}
 
 
 def _post(world, body):
@@ -53,7 +44,7 @@ def test_rows_by_id_finds_what_row_by_id_finds(world):
 
 
 def test_a_valid_submission_looks_its_patient_and_payer_up_once(world):
-    response, lookups = _post(world, _body(world))
+    response, lookups = _post(world, _claim_body(world))
     assert response.status_code == 201, response.json()
     assert len(lookups) == 1
     assert '"billing_payer"' in lookups[0]
@@ -62,7 +53,7 @@ def test_a_valid_submission_looks_its_patient_and_payer_up_once(world):
 
 
 def test_both_ids_missing_are_both_reported(world):
-    response, lookups = _post(world, _body(world, patient=world.globex_patient.pk, payer=MISSING))
+    response, lookups = _post(world, _claim_body(world, patient=world.globex_patient.pk, payer=MISSING))
     assert response.status_code == 400, response.json()
     errors = response.json()["errors"]
     assert errors["patient"] == [f'Invalid pk "{world.globex_patient.pk}" - object does not exist.']
@@ -76,14 +67,14 @@ def test_one_id_alone_gets_the_same_error_as_in_a_pair(world):
     alone = world.acme.client.patch(
         f"/api/v1/claims/{claim.pk}/", {"patient": world.globex_patient.pk}, format="json"
     )
-    paired, _ = _post(world, _body(world, patient=world.globex_patient.pk))
+    paired, _ = _post(world, _claim_body(world, patient=world.globex_patient.pk))
     assert alone.status_code == paired.status_code == 400
     assert alone.json()["errors"]["patient"] == paired.json()["errors"]["patient"]
     assert "payer" not in paired.json()["errors"]
 
 
 def test_a_malformed_id_is_refused_before_any_lookup(world):
-    response, lookups = _post(world, _body(world, patient="12x"))
+    response, lookups = _post(world, _claim_body(world, patient="12x"))
     assert response.status_code == 400
     assert "patient" in response.json()["errors"]
     # The payer alone is left: looked up by itself, not with a patient.

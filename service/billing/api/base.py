@@ -21,7 +21,8 @@ from rest_framework.response import Response
 
 from billing.api.permissions import CanWriteOrReadOnly, IsTenantMember, membership_of, tenant_of
 from billing.models import AuditAction, AuditOutcome, Customer
-from billing.services.audit import audit_record
+from billing.services.audit import audit_event
+from billing.services.inserts import insert
 
 # Ids are bigints: anything longer cannot name a row and must not reach the database.
 ID_PATTERN = r"[0-9]{1,18}"
@@ -90,13 +91,15 @@ class TenantViewSet(viewsets.GenericViewSet):
     ) -> None:
         object_type = object_type or self.audit_object_type
         assert object_type, f"{type(self).__name__} audits nothing; set audit_object_type"
-        audit_record(
-            actor=self.request.user,
-            customer_id=self.customer.pk,
-            action=action,
-            object_type=object_type,
-            object_id=object_id,
-            outcome=outcome,
+        insert(
+            audit_event(
+                actor=self.request.user,
+                customer_id=self.customer.pk,
+                action=action,
+                object_type=object_type,
+                object_id=object_id,
+                outcome=outcome,
+            )
         )
 
 

@@ -1,11 +1,11 @@
-"""Writing the audit trail. Callers run it inside the transaction of the access it records."""
+"""The audit trail's events. Callers write them (`billing.services.inserts.insert`) inside the
+transaction of the access they record."""
 
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
 
 from billing.models import AuditAction, AuditEvent, AuditOutcome
-from billing.services.inserts import insert
 from config.request_context import current_request_id
 
 
@@ -27,26 +27,4 @@ def audit_event(
         object_id=str(object_id),
         outcome=outcome,
         request_id=current_request_id.get(),
-    )
-
-
-def audit_record(
-    *,
-    actor: AbstractBaseUser,
-    customer_id: int,
-    action: AuditAction,
-    object_type: str,
-    object_id: object = "",
-    outcome: AuditOutcome = AuditOutcome.SUCCESS,
-) -> AuditEvent:
-    """`audit_event(...)`, written."""
-    return insert(
-        audit_event(
-            actor=actor,
-            customer_id=customer_id,
-            action=action,
-            object_type=object_type,
-            object_id=object_id,
-            outcome=outcome,
-        )
     )

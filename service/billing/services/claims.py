@@ -13,8 +13,8 @@ from django.db.models import Field
 
 from billing.errors import DomainError, NotFound
 from billing.models import AuditAction, AuditEvent, Claim, Customer, Patient, Payer
-from billing.services.audit import audit_event, audit_record
-from billing.services.inserts import insert_statement, insert_values, saved
+from billing.services.audit import audit_event
+from billing.services.inserts import insert, insert_statement, insert_values, saved
 from billing.workflow import check_editable, plan_transition
 from config.prepared import prepared_cursor
 
@@ -145,12 +145,14 @@ def claim_update(*, actor: AbstractBaseUser, claim: Claim, **changes: Any) -> Cl
     if {"patient", "payer"} & set(changes):
         _check_parties(customer_id=claim.customer_id, patient=claim.patient, payer=claim.payer)
     claim.save(update_fields=[*changes, "updated_at"])
-    audit_record(
-        actor=actor,
-        customer_id=claim.customer_id,
-        action=AuditAction.UPDATE,
-        object_type=OBJECT_TYPE,
-        object_id=claim.pk,
+    insert(
+        audit_event(
+            actor=actor,
+            customer_id=claim.customer_id,
+            action=AuditAction.UPDATE,
+            object_type=OBJECT_TYPE,
+            object_id=claim.pk,
+        )
     )
     return claim
 
@@ -176,12 +178,14 @@ def claim_transition(
     claim.paid_amount = result.paid_amount
     claim.denial_reason_text = result.denial_reason
     claim.save(update_fields=["status", "paid_amount", "denial_reason_text", "updated_at"])
-    audit_record(
-        actor=actor,
-        customer_id=claim.customer_id,
-        action=AuditAction.UPDATE,
-        object_type=OBJECT_TYPE,
-        object_id=claim.pk,
+    insert(
+        audit_event(
+            actor=actor,
+            customer_id=claim.customer_id,
+            action=AuditAction.UPDATE,
+            object_type=OBJECT_TYPE,
+            object_id=claim.pk,
+        )
     )
     return claim
 
@@ -192,10 +196,12 @@ def claim_delete(*, actor: AbstractBaseUser, claim: Claim) -> None:
     check_editable(status=claim.status, action="deleted")
     claim_id = claim.pk
     claim.delete()
-    audit_record(
-        actor=actor,
-        customer_id=claim.customer_id,
-        action=AuditAction.DELETE,
-        object_type=OBJECT_TYPE,
-        object_id=claim_id,
+    insert(
+        audit_event(
+            actor=actor,
+            customer_id=claim.customer_id,
+            action=AuditAction.DELETE,
+            object_type=OBJECT_TYPE,
+            object_id=claim_id,
+        )
     )

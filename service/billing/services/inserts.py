@@ -48,14 +48,19 @@ def saved(instance: M, pk: object) -> M:
     return instance
 
 
+@functools.cache
+def _insert_returning(model: type[Model]) -> tuple[str, tuple[Field, ...]]:
+    sql, fields = insert_statement(model)
+    assert model._meta.pk is not None, f"{model.__name__} has no primary key to return"
+    return f'{sql} RETURNING "{model._meta.pk.column}"', fields
+
+
 def insert(instance: M) -> M:
     """`instance` saved as a new row, as `Model.save()` saves it, in one statement; no model
     signals are sent (the models here have no receivers)."""
-    meta = instance._meta
-    sql, fields = insert_statement(meta.model)
-    assert meta.pk is not None, f"{meta.model.__name__} has no primary key to return"
+    sql, fields = _insert_returning(instance._meta.model)
     with prepared_cursor() as cursor:
-        cursor.execute(f'{sql} RETURNING "{meta.pk.column}"', insert_values(instance, fields))
+        cursor.execute(sql, insert_values(instance, fields))
         row = cursor.fetchone()
     assert row is not None, "INSERT ... RETURNING returned no row"
     return saved(instance, row[0])

@@ -10,7 +10,8 @@ from django.db import transaction
 
 from billing.errors import InUse, NotFound
 from billing.models import AuditAction, Customer, Patient
-from billing.services.audit import audit_record
+from billing.services.audit import audit_event
+from billing.services.inserts import insert
 
 OBJECT_TYPE = "patient"
 EDITABLE_FIELDS = frozenset({"first_name", "last_name", "date_of_birth", "member_id"})
@@ -33,12 +34,14 @@ def patient_create(
         date_of_birth=date_of_birth,
         member_id=member_id,
     )
-    audit_record(
-        actor=actor,
-        customer_id=customer.pk,
-        action=AuditAction.CREATE,
-        object_type=OBJECT_TYPE,
-        object_id=patient.pk,
+    insert(
+        audit_event(
+            actor=actor,
+            customer_id=customer.pk,
+            action=AuditAction.CREATE,
+            object_type=OBJECT_TYPE,
+            object_id=patient.pk,
+        )
     )
     return patient
 
@@ -60,12 +63,14 @@ def patient_update(*, actor: AbstractBaseUser, patient: Patient, **changes: Any)
     for name, value in changes.items():
         setattr(patient, name, value)
     patient.save(update_fields=[*changes, "updated_at"])
-    audit_record(
-        actor=actor,
-        customer_id=patient.customer_id,
-        action=AuditAction.UPDATE,
-        object_type=OBJECT_TYPE,
-        object_id=patient.pk,
+    insert(
+        audit_event(
+            actor=actor,
+            customer_id=patient.customer_id,
+            action=AuditAction.UPDATE,
+            object_type=OBJECT_TYPE,
+            object_id=patient.pk,
+        )
     )
     return patient
 
@@ -79,10 +84,12 @@ def patient_delete(*, actor: AbstractBaseUser, patient: Patient) -> None:
         )
     patient_id = patient.pk
     patient.delete()
-    audit_record(
-        actor=actor,
-        customer_id=patient.customer_id,
-        action=AuditAction.DELETE,
-        object_type=OBJECT_TYPE,
-        object_id=patient_id,
+    insert(
+        audit_event(
+            actor=actor,
+            customer_id=patient.customer_id,
+            action=AuditAction.DELETE,
+            object_type=OBJECT_TYPE,
+            object_id=patient_id,
+        )
     )
